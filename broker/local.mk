@@ -1,0 +1,1 @@
+# broker: rules for this part (included from the top Makefile.am)

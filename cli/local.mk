@@ -1,0 +1,1 @@
+# cli: rules for this part (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# conf: rules for this part (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# pam_lockbox: rules for this part (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# recorder: rules for this part (included from the top Makefile.am)

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Set up and run every test: the Check unit tests, the PAM stack tests and the
+# integration tests (real sshd, journald, auditd, broker; they need root), once
+# in a normal build and once under ASan/UBSan; then make distcheck.
+# Usage: sudo scripts/test.sh [--quick]   (--quick: one normal pass only)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+src=$(pwd)
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+
+bash scripts/setup.sh || exit 1
+autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
+
+total_pass=0 total_fail=0 total_skip=0
+run_pass() { # name, configure flags...
+    local name=$1; shift
+    local dir="$src/build-test-$name"
+    echo "=== $name: configure $*"
+    rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || return 1
+    if ! "$src/configure" -q "$@" >configure.out 2>&1; then
+        cat configure.out; total_fail=$((total_fail + 1)); cd "$src"; return 1
+    fi
+    echo "=== $name: build"
+    if ! make -j"$(nproc)" >build.out 2>&1; then
+        tail -50 build.out; total_fail=$((total_fail + 1)); cd "$src"; return 1
+    fi
+    echo "=== $name: make check"
+    make -j"$(nproc)" check 2>&1 | tee check.out | grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):|^# '
+    for f in $(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' $(find . -name '*.trs') 2>/dev/null); do
+        echo "----- ${f%.trs}.log"; tail -40 "${f%.trs}.log"
+    done
+    local p f s
+    p=$(grep -c '^PASS:' check.out); f=$(grep -c -E '^(FAIL|ERROR|XPASS):' check.out)
+    s=$(grep -c '^SKIP:' check.out)
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
+    cd "$src"
+}
+
+run_pass normal
+if [ $quick = 0 ]; then
+    run_pass sanitizers --enable-sanitizers
+    echo "=== distcheck"
+    dir="$src/build-test-dist"
+    rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+    "$src/configure" -q >/dev/null 2>&1
+    # The integration tests ran above; here they report SKIP (the tarball is what is checked).
+    if LOCKBOX_TEST_UNIT_ONLY=1 make -j"$(nproc)" distcheck >distcheck.out 2>&1; then
+        echo "distcheck: OK"; total_pass=$((total_pass + 1))
+    else
+        tail -60 distcheck.out; echo "distcheck: FAILED"; total_fail=$((total_fail + 1))
+    fi
+    cd "$src"
+fi
+echo "${total_pass} passed, ${total_fail} failed, ${total_skip} skipped"
+[ "$total_fail" = 0 ]

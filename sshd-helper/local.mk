@@ -1,0 +1,1 @@
+# sshd-helper: rules for this part (included from the top Makefile.am)
