@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "broker_client.h"
+#include "chain.h"
 #include "conf.h"
 #include "sshkey.h"
 #include "timeutil.h"
@@ -160,6 +161,33 @@ START_TEST(test_access_parse) {
 }
 END_TEST
 
+START_TEST(test_chain) {
+        json_t *o = json_pack("{s:i, s:s, s:s}", "seq", 1, "kind", "out", "hash", "ignored");
+        const char *omit[] = { "hash", NULL };
+        char h1[LB_CHAIN_HEX_LEN + 1], h2[LB_CHAIN_HEX_LEN + 1];
+        char *canon = lb_chain_canonical(o, omit);
+        /* sorted keys, compact, without the hash member */
+        ck_assert_str_eq(canon, "{\"kind\":\"out\",\"seq\":1}");
+        ck_assert_int_eq(lb_chain_hash(LB_CHAIN_ZERO, o, omit, h1), 0);
+        /* sha256("000...0\n{\"kind\":\"out\",\"seq\":1}") */
+        char *input = lb_asprintf("%s\n%s", LB_CHAIN_ZERO, canon);
+        char *expect = lb_sha256_hex(input, strlen(input));
+        ck_assert_str_eq(h1, expect);
+        /* a changed payload changes the hash; the hash member does not count */
+        json_object_set_new(o, "hash", json_string("other"));
+        ck_assert_int_eq(lb_chain_hash(LB_CHAIN_ZERO, o, omit, h2), 0);
+        ck_assert_str_eq(h1, h2);
+        json_object_set_new(o, "seq", json_integer(2));
+        ck_assert_int_eq(lb_chain_hash(LB_CHAIN_ZERO, o, omit, h2), 0);
+        ck_assert_str_ne(h1, h2);
+        ck_assert_int_eq(lb_chain_hash("xyz", o, omit, h2), -EINVAL);
+        free(canon);
+        free(input);
+        free(expect);
+        json_decref(o);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("common");
         TCase *tc = tcase_create("core");
@@ -173,6 +201,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_sshkey);
         tcase_add_test(tc, test_authinfo);
         tcase_add_test(tc, test_access_parse);
+        tcase_add_test(tc, test_chain);
         suite_add_tcase(s, tc);
         return s;
 }
