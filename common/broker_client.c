@@ -160,6 +160,8 @@ void lb_access_done(struct lb_access *a) {
         free(a->operator_);
         free(a->reason);
         free(a->hint);
+        free(a->host);
+        free(a->user);
         *a = (struct lb_access) {};
 }
 
@@ -171,6 +173,9 @@ static int access_from_json(json_t *j, struct lb_access *ret) {
         if (!json_is_boolean(allow))
                 return -EBADMSG;
         a.allow = json_is_true(allow);
+        if ((r = get_str(j, "host", false, &a.host)) < 0 ||
+            (r = get_str(j, "user", false, &a.user)) < 0)
+                goto fail;
         if (a.allow) {
                 if ((r = get_str(j, "request", true, &a.request)) < 0 ||
                     (r = get_str(j, "operator", false, &a.operator_)) < 0 ||

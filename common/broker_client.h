@@ -43,6 +43,8 @@ struct lb_access {
         int64_t remaining_s;/* seconds left by the broker's clock, when allowed */
         char *reason;       /* when refused */
         char *hint;         /* when refused: how to ask for access, may be NULL */
+        char *host;         /* the host and account the answer is about (may be NULL): */
+        char *user;         /* callers check them against what they asked */
 };
 void lb_access_done(struct lb_access *a);
 int lb_access_parse(const char *json, size_t len, struct lb_access *ret);

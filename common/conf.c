@@ -248,6 +248,27 @@ int lb_host_conf_load(struct lb_host_conf *c, const char *path, bool required,
         return r;
 }
 
+int lb_host_conf_host_name(const struct lb_host_conf *c, char **ret) {
+        char buf[256] = {};
+        char *n;
+
+        if (c->host_name)
+                n = strdup(c->host_name);
+        else {
+                if (gethostname(buf, sizeof(buf) - 1) < 0)
+                        return -errno;
+                n = strdup(buf);
+        }
+        if (!n)
+                return -ENOMEM;
+        if (!lb_name_valid(n, 253)) {
+                free(n);
+                return -EINVAL;
+        }
+        *ret = n;
+        return 0;
+}
+
 int lb_host_conf_is_managed(const struct lb_host_conf *c, const char *user) {
         if (isempty(user))
                 return -EINVAL;

@@ -54,6 +54,9 @@ int lb_host_conf_set(void *conf, const char *key, const char *value);
  * fine only if `required` is false). */
 int lb_host_conf_load(struct lb_host_conf *c, const char *path, bool required,
                       lb_conf_report_t report, void *userdata);
+/* This host's name as the broker knows it: host_name, else gethostname().
+ * -EINVAL when the result is not a valid name. */
+int lb_host_conf_host_name(const struct lb_host_conf *c, char **ret);
 /* Is `user` managed (member of operator_group or listed in operators)?
  * 1 yes, 0 no, <0 lookup error (callers treat as managed: fail closed). */
 int lb_host_conf_is_managed(const struct lb_host_conf *c, const char *user);
