@@ -1,1 +1,17 @@
-# sshd-helper: rules for this part (included from the top Makefile.am)
+# sshd-helper: lockbox-keys, sshd's AuthorizedKeysCommand (included from the top Makefile.am)
+lockboxlibexec_PROGRAMS += sshd-helper/lockbox-keys
+sshd_helper_lockbox_keys_SOURCES = sshd-helper/lockbox-keys.c \
+	sshd-helper/keys_line.c sshd-helper/keys_line.h
+sshd_helper_lockbox_keys_CFLAGS = $(LB_COMMON_CFLAGS)
+sshd_helper_lockbox_keys_LDADD = $(LB_COMMON_LIBS) $(SYSTEMD_LIBS)
+
+check_PROGRAMS += tests/unit/test_keys_line
+TESTS += tests/unit/test_keys_line
+tests_unit_test_keys_line_SOURCES = tests/unit/test_keys_line.c \
+	sshd-helper/keys_line.c sshd-helper/keys_line.h
+tests_unit_test_keys_line_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshd-helper
+tests_unit_test_keys_line_CFLAGS = $(LB_CHECK_CFLAGS)
+tests_unit_test_keys_line_LDADD = $(LB_CHECK_LIBS)
+
+dist_man_MANS += man/lockbox-keys.8
+EXTRA_DIST += conf/sshd_config.d/lockbox.conf
