@@ -5,7 +5,9 @@ bin_PROGRAMS += lockboxctl
 noinst_LTLIBRARIES += cli/liblockboxctl.la
 cli_liblockboxctl_la_SOURCES = \
 	cli/args.c cli/args.h \
-	cli/display.c cli/display.h
+	cli/display.c cli/display.h \
+	cli/reqview.c cli/reqview.h \
+	cli/auditchain.c cli/auditchain.h
 cli_liblockboxctl_la_CFLAGS = $(LB_COMMON_CFLAGS)
 
 lockboxctl_SOURCES = \
@@ -19,3 +21,13 @@ lockboxctl_SOURCES = \
 	cli/cmd_doctor.c
 lockboxctl_CFLAGS = $(LB_COMMON_CFLAGS)
 lockboxctl_LDADD = cli/liblockboxctl.la $(LB_COMMON_LIBS)
+
+# Unit tests of the pure parts (Check; no root, no network).
+check_PROGRAMS += tests/unit/test_cli_display tests/unit/test_cli_auditchain
+TESTS += tests/unit/test_cli_display tests/unit/test_cli_auditchain
+tests_unit_test_cli_display_SOURCES = tests/unit/test_cli_display.c
+tests_unit_test_cli_display_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/cli
+tests_unit_test_cli_display_LDADD = cli/liblockboxctl.la $(LB_CHECK_LIBS)
+tests_unit_test_cli_auditchain_SOURCES = tests/unit/test_cli_auditchain.c
+tests_unit_test_cli_auditchain_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/cli
+tests_unit_test_cli_auditchain_LDADD = cli/liblockboxctl.la $(LB_CHECK_LIBS)

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lockboxctl doctor: PAM stack and sshd configuration readers (no network). */
+#include "config.h"
+
+#include <ctype.h>
+#include <glob.h>
+#include <strings.h>
+
+#include "doctor.h"
+#include "util.h"
+
+#define PAM_MAX_DEPTH 8
+#define SSHD_MAX_DEPTH 16
+#define CONF_MAX_SIZE (1024 * 1024)
+
+static char *rooted(const char *root, const char *path) {
+        return lb_asprintf("%s%s", root ? root : "", path);
+}
+
+/* Split a line into whitespace-separated words; a PAM control in [...] stays
+ * one word. Comments (#) end the line. */
+static char **words(const char *line) {
+        char **v = NULL;
+        size_t n = 0;
+        const char *p = line;
+
+        for (;;) {
+                const char *start;
+                char *w, **nv;
+
+                while (*p && isspace((unsigned char) *p))
+                        p++;
+                if (!*p || *p == '#')
+                        break;
+                start = p;
+                if (*p == '[') {
+                        while (*p && *p != ']')
+                                p++;
+                        if (*p)
+                                p++;
+                } else
+                        while (*p && !isspace((unsigned char) *p))
+                                p++;
+                w = strndup(start, p - start);
+                nv = realloc(v, (n + 2) * sizeof(char *));
+                if (!w || !nv) {
+                        free(w);
+                        if (nv)
+                                v = nv;
+                        if (v)
+                                v[n] = NULL;
+                        lb_strv_free(v);
+                        return NULL;
+                }
+                v = nv;
+                v[n++] = w;
+                v[n] = NULL;
+        }
+        if (!v) {
+                v = calloc(1, sizeof(char *));
+        }
+        return v;
+}
+
+void lb_pam_stack_done(struct lb_pam_stack *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->lines[i].control);
+                free(s->lines[i].module);
+                free(s->lines[i].file);
+        }
+        free(s->lines);
+        s->lines = NULL;
+        s->n = 0;
+}
+
+static int pam_add(struct lb_pam_stack *s, const char *control, const char *module,
+                   const char *file, unsigned line, bool substack) {
+        struct lb_pam_line *nl = realloc(s->lines, (s->n + 1) * sizeof(*nl));
+
+        if (!nl)
+                return -ENOMEM;
+        s->lines = nl;
+        nl = &s->lines[s->n];
+        *nl = (struct lb_pam_line) {
+                .control = strdup(control),
+                .module = strdup(module),
+                .file = strdup(file),
+                .line = line,
+                .substack = substack,
+        };
+        s->n++;
+        if (!nl->control || !nl->module || !nl->file)
+                return -ENOMEM;
+        return 0;
+}
+
+static int pam_load_file(const char *root, const char *service, const char *type,
+                         struct lb_pam_stack *s, bool substack, unsigned depth, char **ret_error) {
+        _cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
+        size_t len;
+        unsigned lineno = 0;
+        char *save = NULL, *line;
+        int r;
+
+        if (depth > PAM_MAX_DEPTH) {
+                *ret_error = lb_asprintf("includes nested deeper than %d", PAM_MAX_DEPTH);
+                return -ELOOP;
+        }
+        if (strchr(service, '/'))
+                rel = strdup(service);
+        else
+                rel = lb_asprintf("/etc/pam.d/%s", service);
+        path = rooted(root, rel ? rel : "");
+        if (!rel || !path)
+                return -ENOMEM;
+        r = lb_read_file(path, CONF_MAX_SIZE, &text, &len);
+        if (r < 0) {
+                *ret_error = strdup(rel);
+                return r;
+        }
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_(lb_strv_freep) char **w = NULL;
+                const char *t;
+
+                lineno++;
+                w = words(line);
+                if (!w)
+                        return -ENOMEM;
+                if (!w[0])
+                        continue;
+                if (streq(w[0], "@include")) {
+                        if (!w[1])
+                                continue;
+                        r = pam_load_file(root, w[1], type, s, substack, depth + 1, ret_error);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                t = w[0][0] == '-' ? w[0] + 1 : w[0];
+                if (strcasecmp(t, type) != 0 || !w[1] || !w[2])
+                        continue;
+                if (streq(w[1], "include") || streq(w[1], "substack")) {
+                        r = pam_load_file(root, w[2], type, s,
+                                          substack || streq(w[1], "substack"), depth + 1, ret_error);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = pam_add(s, w[1], w[2], rel, lineno, substack);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int lb_pam_stack_load(const char *root, const char *service, const char *type,
+                      struct lb_pam_stack *ret, char **ret_error) {
+        struct lb_pam_stack s = {};
+        int r;
+
+        *ret_error = NULL;
+        r = pam_load_file(root, service, type, &s, false, 0, ret_error);
+        if (r < 0) {
+                lb_pam_stack_done(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+long lb_pam_stack_find(const struct lb_pam_stack *s, const char *name) {
+        for (size_t i = 0; i < s->n; i++) {
+                const char *b = strrchr(s->lines[i].module, '/');
+
+                if (streq(b ? b + 1 : s->lines[i].module, name))
+                        return (long) i;
+        }
+        return -1;
+}
+
+/* In a [value=action ...] control, the action for `value` (NULL if none). */
+static char *bracket_action(const char *control, const char *value) {
+        _cleanup_free_ char *inner = NULL;
+        char *save = NULL, *tok;
+        size_t vl = strlen(value);
+
+        if (control[0] != '[')
+                return NULL;
+        inner = strndup(control + 1, strcspn(control + 1, "]"));
+        if (!inner)
+                return NULL;
+        for (tok = strtok_r(inner, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+                if (strneq(tok, value, vl) && tok[vl] == '=')
+                        return strdup(tok + vl + 1);
+        return NULL;
+}
+
+char *lb_pam_stack_skips(const struct lb_pam_stack *s, size_t i) {
+        for (size_t j = 0; j < i && j < s->n; j++) {
+                const struct lb_pam_line *l = &s->lines[j];
+                _cleanup_free_ char *act = NULL;
+
+                if (l->substack)
+                        continue;  /* its "done" and jumps end the substack only */
+                if (streq(l->control, "sufficient"))
+                        return lb_asprintf("'sufficient' %s (%s:%u) ends the stack before it when it succeeds",
+                                           l->module, l->file, l->line);
+                act = bracket_action(l->control, "success");
+                if (!act)
+                        continue;
+                if (streq(act, "done"))
+                        return lb_asprintf("'success=done' on %s (%s:%u) ends the stack before it",
+                                           l->module, l->file, l->line);
+                if (isdigit((unsigned char) act[0])) {
+                        int n;
+
+                        if (lb_parse_int(act, 0, 1000, &n) >= 0 && j + (size_t) n >= i)
+                                return lb_asprintf("'success=%d' on %s (%s:%u) jumps over it",
+                                                   n, l->module, l->file, l->line);
+                }
+        }
+        return NULL;
+}
+
+/* ---- sshd ------------------------------------------------------------------ */
+
+void lb_sshd_settings_done(struct lb_sshd_settings *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->keys[i]);
+                free(s->values[i]);
+        }
+        free(s->keys);
+        free(s->values);
+        s->keys = s->values = NULL;
+        s->n = 0;
+}
+
+const char *lb_sshd_settings_get(const struct lb_sshd_settings *s, const char *key) {
+        for (size_t i = 0; i < s->n; i++)
+                if (streq(s->keys[i], key))
+                        return s->values[i];
+        return NULL;
+}
+
+/* First value wins, as in sshd. */
+static int settings_add(struct lb_sshd_settings *s, const char *key, const char *value) {
+        char **nk, **nv;
+        char *k, *v;
+
+        if (lb_sshd_settings_get(s, key))
+                return 0;
+        k = strdup(key);
+        v = strdup(value);
+        if (!k || !v) {
+                free(k);
+                free(v);
+                return -ENOMEM;
+        }
+        for (char *p = k; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        nk = realloc(s->keys, (s->n + 1) * sizeof(char *));
+        if (nk)
+                s->keys = nk;
+        nv = realloc(s->values, (s->n + 1) * sizeof(char *));
+        if (nv)
+                s->values = nv;
+        if (!nk || !nv) {
+                free(k);
+                free(v);
+                return -ENOMEM;
+        }
+        s->keys[s->n] = k;
+        s->values[s->n] = v;
+        s->n++;
+        return 0;
+}
+
+static char *trim(char *s) {
+        char *e;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char) e[-1]))
+                *--e = 0;
+        return s;
+}
+
+int lb_sshd_settings_parse_T(const char *text, struct lb_sshd_settings *ret) {
+        struct lb_sshd_settings s = {};
+        _cleanup_free_ char *copy = strdup(text);
+        char *save = NULL, *line;
+
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *k = trim(line), *v;
+                int r;
+
+                if (!*k)
+                        continue;
+                v = k + strcspn(k, " \t");
+                if (*v)
+                        *v++ = 0;
+                r = settings_add(&s, k, trim(v));
+                if (r < 0) {
+                        lb_sshd_settings_done(&s);
+                        return r;
+                }
+        }
+        *ret = s;
+        return 0;
+}
+
+/* Does a comma-separated sshd pattern list name `name` (exactly or by a
+ * trailing-'*' pattern)? Negations make it not match. */
+static bool list_matches(const char *list, const char *name) {
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL, *tok;
+        bool hit = false;
+
+        if (!name)
+                return false;
+        copy = strdup(list);
+        if (!copy)
+                return false;
+        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                size_t l = strlen(tok);
+
+                if (tok[0] == '!') {
+                        if (streq(tok + 1, name))
+                                return false;
+                        continue;
+                }
+                if (streq(tok, name) || streq(tok, "*") ||
+                    (l > 1 && tok[l - 1] == '*' && strneq(tok, name, l - 1)))
+                        hit = true;
+        }
+        return hit;
+}
+
+static bool match_applies(char **w, const char *user, const char *group) {
+        bool any = false;
+
+        for (size_t i = 1; w[i]; i++) {
+                if (strcasecmp(w[i], "all") == 0)
+                        return true;
+                if (!w[i + 1])
+                        return false;
+                if (strcasecmp(w[i], "user") == 0) {
+                        if (!list_matches(w[i + 1], user))
+                                return false;
+                        any = true;
+                } else if (strcasecmp(w[i], "group") == 0) {
+                        if (!list_matches(w[i + 1], group))
+                                return false;
+                        any = true;
+                } else
+                        /* Host/Address/LocalPort...: an operator can come from anywhere */
+                        return false;
+                i++;
+        }
+        return any;
+}
+
+static int sshd_load_file(const char *root, const char *path, const char *user,
+                          const char *group, struct lb_sshd_settings *s, bool *in_match,
+                          bool *applies, unsigned depth, char **ret_error) {
+        _cleanup_free_ char *full = NULL, *text = NULL;
+        char *save = NULL, *line;
+        size_t len;
+        int r;
+
+        if (depth > SSHD_MAX_DEPTH) {
+                *ret_error = lb_asprintf("Include nested deeper than %d", SSHD_MAX_DEPTH);
+                return -ELOOP;
+        }
+        full = rooted(root, path);
+        if (!full)
+                return -ENOMEM;
+        r = lb_read_file(full, CONF_MAX_SIZE, &text, &len);
+        if (r < 0) {
+                *ret_error = strdup(path);
+                return r;
+        }
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_(lb_strv_freep) char **w = NULL;
+                _cleanup_free_ char *value = NULL;
+                char *p, *eq;
+
+                /* "Keyword=value" is the same as "Keyword value" */
+                p = trim(line);
+                eq = p + strcspn(p, " \t=");
+                if (*eq == '=')
+                        *eq = ' ';
+                w = words(p);
+                if (!w)
+                        return -ENOMEM;
+                if (!w[0])
+                        continue;
+                if (strcasecmp(w[0], "match") == 0) {
+                        *in_match = true;
+                        *applies = match_applies(w, user, group);
+                        continue;
+                }
+                if (strcasecmp(w[0], "include") == 0) {
+                        for (size_t i = 1; w[i]; i++) {
+                                _cleanup_free_ char *pat = NULL;
+                                glob_t g = {};
+
+                                if (w[i][0] == '/')
+                                        pat = rooted(root, w[i]);
+                                else
+                                        pat = lb_asprintf("%s/etc/ssh/%s", root ? root : "", w[i]);
+                                if (!pat)
+                                        return -ENOMEM;
+                                if (glob(pat, 0, NULL, &g) != 0)
+                                        continue;
+                                for (size_t k = 0; k < g.gl_pathc; k++) {
+                                        const char *rel = g.gl_pathv[k] + (root ? strlen(root) : 0);
+                                        /* a Match in an included file ends with that file */
+                                        bool sub_in_match = *in_match, sub_applies = *applies;
+
+                                        r = sshd_load_file(root, rel, user, group, s, &sub_in_match,
+                                                           &sub_applies, depth + 1, ret_error);
+                                        if (r < 0) {
+                                                globfree(&g);
+                                                return r;
+                                        }
+                                }
+                                globfree(&g);
+                        }
+                        continue;
+                }
+                if (*in_match && !*applies)
+                        continue;
+                /* the value as written, quotes dropped */
+                p = trim(p + strlen(w[0]));
+                value = strdup(p);
+                if (!value)
+                        return -ENOMEM;
+                {
+                        char *o = value;
+                        for (char *q = value; *q; q++)
+                                if (*q != '"')
+                                        *o++ = *q;
+                        *o = 0;
+                }
+                r = settings_add(s, w[0], value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int lb_sshd_settings_load(const char *root, const char *path, const char *user,
+                          const char *group, struct lb_sshd_settings *ret, char **ret_error) {
+        static const char *const defaults[][2] = {
+                { "authorizedkeysfile", ".ssh/authorized_keys .ssh/authorized_keys2" },
+                { "authorizedkeyscommand", "none" },
+                { "authorizedkeyscommanduser", "none" },
+                { "disableforwarding", "no" },
+                { "permittunnel", "no" },
+                { "permituserrc", "yes" },
+                { "maxsessions", "10" },
+                { "forcecommand", "none" },
+                { "exposeauthinfo", "no" },
+                { "usepam", "no" },
+        };
+        struct lb_sshd_settings s = {};
+        bool in_match = false, applies = false;
+        int r;
+
+        *ret_error = NULL;
+        r = sshd_load_file(root, path, user, group, &s, &in_match, &applies, 0, ret_error);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(defaults); i++)
+                r = settings_add(&s, defaults[i][0], defaults[i][1]);
+        if (r < 0) {
+                lb_sshd_settings_done(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}

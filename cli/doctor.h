@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* lockboxctl doctor: readers for the PAM stack and sshd settings, no network.
+ * Everything takes a root directory ("" or NULL for /) so tests can build a
+ * host in a temporary directory. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One line of a PAM stack, with @include/include/substack expanded. */
+struct lb_pam_line {
+        char *control;   /* "required", "[success=1 default=ignore]", ... */
+        char *module;    /* as written: "pam_lockbox.so" or a path */
+        char *file;      /* where it was read (without root) */
+        unsigned line;
+        bool substack;   /* read through "substack": its done/jumps stay inside */
+};
+
+struct lb_pam_stack {
+        struct lb_pam_line *lines;
+        size_t n;
+};
+
+void lb_pam_stack_done(struct lb_pam_stack *s);
+
+/* Read the `type` lines (account, session, ...) of /etc/pam.d/<service> under
+ * root. -ENOENT when the service file is missing; *ret_error names a file that
+ * could not be read. */
+int lb_pam_stack_load(const char *root, const char *service, const char *type,
+                      struct lb_pam_stack *ret, char **ret_error);
+
+/* Index of the first line whose module is `name` (basename), or -1. */
+long lb_pam_stack_find(const struct lb_pam_stack *s, const char *name);
+
+/* Why the line at `i` could be skipped by an earlier line ending the stack
+ * with success (a "sufficient" module, "success=done", a jump over it):
+ * NULL if it cannot be, else a malloc'd explanation. */
+char *lb_pam_stack_skips(const struct lb_pam_stack *s, size_t i);
+
+/* sshd settings as "keyword value" pairs, keywords lower case. */
+struct lb_sshd_settings {
+        char **keys;
+        char **values;
+        size_t n;
+};
+
+void lb_sshd_settings_done(struct lb_sshd_settings *s);
+
+/* Parse `sshd -T` output. */
+int lb_sshd_settings_parse_T(const char *text, struct lb_sshd_settings *ret);
+
+/* Read an sshd_config file (and its Includes, under root) the way sshd does
+ * for a user in `group` (or named `user`): the first value of each keyword
+ * wins, global lines and those in a matching "Match User/Group" block apply.
+ * Keywords never set get sshd's defaults for the settings doctor checks. */
+int lb_sshd_settings_load(const char *root, const char *path, const char *user,
+                          const char *group, struct lb_sshd_settings *ret, char **ret_error);
+
+const char *lb_sshd_settings_get(const struct lb_sshd_settings *s, const char *key);
