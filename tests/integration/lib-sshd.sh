@@ -1,0 +1,198 @@
+#!/bin/bash
+# A real sshd on 127.0.0.1 for integration tests, with the lockbox pieces from
+# the BUILD tree (lockbox-keys, lockbox-record, pam_lockbox.so). Source it after
+# lib.sh (and lib-broker.sh when the broker is used); everything it makes is
+# undone at exit through lb_defer.
+#
+#   lb_sshd_require            exit 77 when the build cannot be loaded by the
+#                              system's sshd (sanitizer build) or when
+#                              LOCKBOX_TEST_UNIT_ONLY=1
+#   lb_start_sshd NAME [LINE...]
+#                              start sshd with PAM service lbx-test-sshd-NAME;
+#                              LINEs are extra global sshd_config lines. Knobs
+#                              (environment, read at the call):
+#                                LB_SSHD_LOCKBOX=full  Match Group block (keys
+#                                   command, ForceCommand recorder...) + PAM (default)
+#                                LB_SSHD_LOCKBOX=pam   pam_lockbox in the PAM stack
+#                                   only; keys from ~/.ssh/authorized_keys
+#                                LB_SSHD_LOCKBOX=none  plain sshd, same PAM stack
+#                                   without pam_lockbox (a peer for comparisons)
+#                                LB_SSHD_HOSTCONF_EXTRA  extra lockbox.conf lines
+#                              Sets: LB_SSHD_PORT, LB_SSHD_PID, LB_SSHD_DIR,
+#                                LB_SSHD_CONFIG, LB_SSHD_LOG (sshd's -e output),
+#                                LB_SSHD_LIBEXEC (root-owned 0755 dir with copies
+#                                of lockbox-keys, lockbox-record),
+#                                LB_SSHD_HOSTCONF (lockbox.conf used by all three),
+#                                LB_SSHD_PAM_SERVICE. Call it again for a second
+#                                sshd (save the variables first).
+#   lb_ssh USER [ARGS...]      ssh to the last started sshd as USER; ARGS go after
+#                              the destination (options, then a command)
+#   lb_ssh_opts                the options lb_ssh uses, one per line (for -o use
+#                              with lockboxctl connect -- ...)
+#
+# Needs: lib.sh's lb_tmpdir, lb_defer; the broker socket in LB_BROKER_SOCK for
+# modes full and pam. Creates the lockbox-keys and lockbox-rec system users
+# when missing (removed at exit), and /run/sshd.
+
+LB_SSHD_BIN=${LB_SSHD_BIN:-/usr/sbin/sshd}
+
+lb_sshd_require() {
+    if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then
+        echo "SKIP: integration test (LOCKBOX_TEST_UNIT_ONLY=1)"
+        exit 77
+    fi
+    if grep -q '^#define LB_SANITIZERS 1' "$top_builddir/config.h" 2>/dev/null; then
+        echo "SKIP: sanitizer build: the system's sshd cannot load an ASan-built pam_lockbox.so"
+        exit 77
+    fi
+    [ -x "$LB_SSHD_BIN" ] || { echo "SKIP: no $LB_SSHD_BIN"; exit 77; }
+}
+
+# Create a system user if missing; remove it at exit if we made it.
+lb_sshd_system_user() {
+    local name=$1
+    if ! getent passwd "$name" >/dev/null; then
+        useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$name"
+        lb_defer "userdel '$name'"
+    fi
+}
+
+# Copy a built program (libtool puts the real one in .libs when it links
+# shared libraries) into dir, root:root 0755.
+lb_sshd_install_prog() {
+    local src=$1 dir=$2 name
+    name=$(basename "$src")
+    if [ -x "$(dirname "$src")/.libs/$name" ] && [ "$(head -c2 "$src")" = "#!" ]; then
+        src="$(dirname "$src")/.libs/$name"
+    fi
+    install -o root -g root -m 0755 "$src" "$dir/$name"
+}
+
+lb_start_sshd() {
+    local name=$1; shift
+    local mode=${LB_SSHD_LOCKBOX:-full}
+    local dir libexec conf hostconf pamfile link port pid module line recorder
+
+    case "$mode" in full|pam|none) ;; *) lb_fail "LB_SSHD_LOCKBOX=$mode";; esac
+    if [ "$mode" != none ] && [ -z "${LB_BROKER_SOCK:-}" ]; then
+        lb_fail "lb_start_sshd $name: start the broker first (LB_BROKER_SOCK)"
+    fi
+
+    # sshd wants the keys command and every directory above it root-owned and
+    # not group/world writable: /tmp (1777) will not do, /run will.
+    dir=$(mktemp -d "/run/lbx-test-sshd-$name.XXXXXX")
+    chmod 0755 "$dir"
+    lb_defer "rm -rf '$dir'"
+    libexec=$dir/libexec
+    install -d -o root -g root -m 0755 "$libexec"
+
+    lb_sshd_system_user lockbox-keys
+    lb_sshd_system_user lockbox-rec
+    getent group lockbox-operators >/dev/null || { groupadd -r lockbox-operators; lb_defer "groupdel lockbox-operators"; }
+    install -d -m 0755 /run/sshd
+
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key" </dev/null
+
+    lb_sshd_install_prog "$top_builddir/sshd-helper/lockbox-keys" "$libexec"
+    recorder=$libexec/lockbox-record
+    if [ -x "$top_builddir/recorder/lockbox-record" ]; then
+        lb_sshd_install_prog "$top_builddir/recorder/lockbox-record" "$libexec"
+        # the recorder starts privileged and drops to lockbox-rec (DESIGN §6)
+        chmod 4755 "$recorder"
+    else
+        LB_SSHD_NO_RECORDER=1
+    fi
+
+    hostconf=$libexec/lockbox.conf
+    {
+        echo "# lockbox.conf for test sshd $name"
+        if [ -n "${LB_BROKER_SOCK:-}" ]; then echo "broker = unix:$LB_BROKER_SOCK"; fi
+        echo "timeout_ms = 3000"
+        echo "recorder = $recorder"
+        printf '%s\n' "${LB_SSHD_HOSTCONF_EXTRA:-}"
+    } >"$hostconf"
+    chmod 0644 "$hostconf"
+
+    conf=$dir/sshd_config
+    port=$(lb_free_port)
+    {
+        echo "Port $port"
+        echo "ListenAddress 127.0.0.1"
+        echo "HostKey $dir/ssh_host_ed25519_key"
+        echo "PidFile $dir/sshd.pid"
+        echo "UsePAM yes"
+        echo "AuthorizedKeysFile .ssh/authorized_keys"
+        echo "PasswordAuthentication no"
+        echo "KbdInteractiveAuthentication no"
+        echo "PrintMotd no"
+        echo "PrintLastLog no"
+        echo "LogLevel VERBOSE"
+        echo "Subsystem sftp /usr/lib/openssh/sftp-server"
+        for line in "$@"; do echo "$line"; done
+        if [ "$mode" = full ]; then
+            # the block of conf/sshd_config.d/lockbox.conf, with the test's paths
+            sed -e "s#/usr/libexec/lockbox/lockbox-keys#$libexec/lockbox-keys --config $hostconf#" \
+                -e "s#/usr/libexec/lockbox/lockbox-record#$recorder#" \
+                -e '/^#/d' -e '/^ *#/d' -e '/^$/d' \
+                "$top_srcdir/conf/sshd_config.d/lockbox.conf"
+        fi
+    } >"$conf"
+
+    # The PAM service: Debian's /etc/pam.d/sshd, with pam_lockbox from the build
+    # tree after pam_loginuid (the audit session id must be set first).
+    module=$top_builddir/pam_lockbox/.libs/pam_lockbox.so
+    if [ "$mode" != none ] && [ ! -f "$module" ]; then
+        lb_fail "pam_lockbox.so not built ($module)"
+    fi
+    LB_SSHD_PAM_SERVICE=lbx-test-sshd-$name
+    pamfile=/etc/pam.d/$LB_SSHD_PAM_SERVICE
+    [ -e "$pamfile" ] && lb_fail "$pamfile exists already (another test running?)"
+    lb_defer "rm -f '$pamfile'"
+    {
+        echo "# test PAM service for lb_start_sshd $name (removed at exit)"
+        echo "@include common-auth"
+        echo "account    required     pam_nologin.so"
+        [ "$mode" != none ] && echo "account    required     $module config=$hostconf"
+        echo "@include common-account"
+        echo "session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so close"
+        echo "session    required     pam_loginuid.so"
+        [ "$mode" != none ] && echo "session    required     $module config=$hostconf"
+        echo "session    optional     pam_keyinit.so force revoke"
+        echo "@include common-session"
+        echo "session    required     pam_limits.so"
+        echo "session    required     pam_env.so"
+        echo "session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so open"
+        echo "@include common-password"
+    } >"$pamfile"
+
+    # sshd takes its PAM service name from argv[0]
+    link=$dir/$LB_SSHD_PAM_SERVICE
+    ln -s "$LB_SSHD_BIN" "$link"
+
+    "$link" -t -f "$conf" || lb_fail "sshd -t rejected $conf"
+    "$link" -D -e -f "$conf" 2>>"$dir/sshd.log" &
+    pid=$!
+    lb_defer "lb_stop_pid $pid"
+    lb_wait_for 100 lb_sshd_listening "$port" || { cat "$dir/sshd.log" >&2; lb_fail "sshd $name did not start"; }
+
+    LB_SSHD_PORT=$port LB_SSHD_PID=$pid LB_SSHD_DIR=$dir LB_SSHD_CONFIG=$conf
+    LB_SSHD_LOG=$dir/sshd.log LB_SSHD_LIBEXEC=$libexec LB_SSHD_HOSTCONF=$hostconf
+    export LB_SSHD_PORT LB_SSHD_PID LB_SSHD_DIR LB_SSHD_CONFIG LB_SSHD_LOG LB_SSHD_LIBEXEC \
+        LB_SSHD_HOSTCONF LB_SSHD_PAM_SERVICE
+}
+
+lb_sshd_listening() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+lb_ssh_opts() {
+    printf '%s\n' -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -o ConnectTimeout=10 -o ServerAliveInterval=5 -p "$LB_SSHD_PORT"
+}
+
+lb_ssh() {
+    local user=$1; shift
+    local opts
+    mapfile -t opts < <(lb_ssh_opts)
+    ssh -F /dev/null "${opts[@]}" -l "$user" 127.0.0.1 "$@"
+}
