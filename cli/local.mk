@@ -31,3 +31,5 @@ tests_unit_test_cli_display_LDADD = cli/liblockboxctl.la $(LB_CHECK_LIBS)
 tests_unit_test_cli_auditchain_SOURCES = tests/unit/test_cli_auditchain.c
 tests_unit_test_cli_auditchain_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/cli
 tests_unit_test_cli_auditchain_LDADD = cli/liblockboxctl.la $(LB_CHECK_LIBS)
+
+dist_man_MANS += man/lockboxctl.1
