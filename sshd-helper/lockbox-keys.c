@@ -34,6 +34,7 @@ struct ctx {
         const char *type;
         const char *base64;
         const char *host;
+        bool conf_bad;
 };
 
 static void event(int priority, const char *mid, const struct ctx *x, const char *request,
@@ -59,7 +60,11 @@ static void event(int priority, const char *mid, const struct ctx *x, const char
 }
 
 static void report(void *userdata, const char *path, unsigned line, const char *key, int error) {
-        const struct ctx *x = userdata;
+        struct ctx *x = userdata;
+
+        /* unknown keys are reported, not fatal; a bad value or line is */
+        if (error != -ENOENT)
+                x->conf_bad = true;
         event(LOG_WARNING, MID_FAILED, x, NULL, 0, "%s:%u: %s: %s", path, line, strna(key),
               strerror(-error));
 }
@@ -142,9 +147,10 @@ int main(int argc, char **argv) {
 
         lb_host_conf_init(&conf);
         r = lb_host_conf_load(&conf, config, config != NULL, report, &x);
-        if (r < 0) {
+        if (r < 0 || x.conf_bad) {
                 event(LOG_ERR, MID_FAILED, &x, NULL, 0, "cannot load configuration %s: %s",
-                      config ? config : LB_HOST_CONF_PATH, strerror(-r));
+                      config ? config : LB_HOST_CONF_PATH,
+                      r < 0 ? strerror(-r) : "bad settings (see above)");
                 r = EXIT_REFUSE;
                 goto finish;
         }
@@ -206,8 +212,8 @@ int main(int argc, char **argv) {
                 _cleanup_free_ char *line = NULL;
                 char *n;
 
-                if (!lb_keys_match(&keys.keys[i], x.fingerprint, x.type, x.base64))
-                        continue;
+                /* format (and so validate) every key first: a broker that
+                 * answers anything malformed is not trusted for the rest */
                 r = lb_keys_format_line(&keys.keys[i], conf.recorder, now, &line);
                 if (r == -ESTALE)
                         continue;
@@ -217,6 +223,8 @@ int main(int argc, char **argv) {
                         r = EXIT_REFUSE;
                         goto finish;
                 }
+                if (!lb_keys_match(&keys.keys[i], x.fingerprint, x.type, x.base64))
+                        continue;
                 n = realloc(out, outlen + strlen(line) + 2);
                 if (!n) {
                         r = EXIT_REFUSE;
