@@ -38,7 +38,15 @@ TESTS += tests/pam/test_pam_dlopen
 LB_PAM_SH_TESTS = \
 	tests/pam/pam-symbols.sh \
 	tests/pam/pam-config.sh \
-	tests/pam/pam-fakebroker.sh
+	tests/pam/pam-fakebroker.sh \
+	tests/pam/pam-catalog.sh
 TESTS += $(LB_PAM_SH_TESTS)
 dist_check_SCRIPTS += $(LB_PAM_SH_TESTS)
 EXTRA_DIST += tests/pam/lib-pam.sh tests/pam/fake-broker.py
+
+# ---- configuration, documentation ------------------------------------------
+# (installed by conf/local.mk's hooks where they exist; listed here so they
+# are always in the distribution)
+dist_man_MANS += man/pam_lockbox.8
+EXTRA_DIST += conf/lockbox.conf conf/pam.d/lockbox-sshd conf/pam-configs/lockbox \
+	conf/catalog/lockbox-host.catalog
