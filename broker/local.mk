@@ -1,1 +1,23 @@
-# broker: rules for this part (included from the top Makefile.am)
+# broker: lockboxd (HTTP API over libmicrohttpd, SQLite store, lifecycle, notifications)
+
+# The broker's code, shared by lockboxd and its unit tests.
+noinst_LTLIBRARIES += broker/liblockbox-broker.la
+broker_liblockbox_broker_la_SOURCES = \
+	broker/request.c broker/request.h \
+	broker/lifecycle.c broker/lifecycle.h \
+	broker/broker_conf.c broker/broker_conf.h \
+	broker/store.h broker/store_sqlite.c \
+	broker/audit.c broker/audit.h \
+	broker/service.c broker/service.h \
+	broker/notify.c broker/notify.h \
+	broker/server.c broker/server.h
+broker_liblockbox_broker_la_CFLAGS = $(LB_COMMON_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS)
+broker_liblockbox_broker_la_LIBADD = $(LB_COMMON_LIBS) $(MHD_LIBS) $(SQLITE_LIBS)
+
+sbin_PROGRAMS += broker/lockboxd
+broker_lockboxd_SOURCES = broker/lockboxd.c
+broker_lockboxd_CFLAGS = $(LB_COMMON_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS)
+broker_lockboxd_LDADD = broker/liblockbox-broker.la $(LB_COMMON_LIBS) $(MHD_LIBS) $(SQLITE_LIBS)
+
+# Integration test helpers for every part that needs a real broker.
+dist_noinst_SCRIPTS += tests/integration/lib-broker.sh

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "server.h"
+#include "log.h"
+#include "util.h"
+
+#define LB_PRINCIPAL_MAX 64
+
+struct lb_server {
+        struct lb_broker *b;
+        struct MHD_Daemon *d;
+        bool tcp;
+        char *cert;
+        char *key;
+};
+
+struct call {
+        char *body;
+        size_t len;
+        bool too_large;
+        bool started;
+};
+
+/* ---- routing ------------------------------------------------------------ */
+
+static int split(const char *path, char parts[5][72], size_t *ret_n) {
+        size_t n = 0;
+        const char *p = path;
+
+        if (strncmp(p, "/v1/", 4) != 0)
+                return -ENOENT;
+        p += 4;
+        while (*p) {
+                size_t k = strcspn(p, "/");
+                if (n == 5 || k == 0 || k >= sizeof(parts[0]))
+                        return -ENOENT;
+                memcpy(parts[n], p, k);
+                parts[n][k] = '\0';
+                n++;
+                p += k;
+                if (*p == '/') {
+                        p++;
+                        if (!*p)
+                                return -ENOENT; /* trailing slash */
+                }
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static int parse_body(const char *body, size_t len, json_t **ret_json, json_t **ret) {
+        json_error_t err;
+        json_t *j;
+
+        if (len == 0) {
+                *ret_json = json_object();
+                return 0;
+        }
+        j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+        if (!j)
+                return lb_error(ret, 400, "bad JSON at line %d column %d: %s", err.line,
+                                err.column, err.text);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return lb_error(ret, 400, "the body must be a JSON object");
+        }
+        *ret_json = j;
+        return 0;
+}
+
+int lb_server_route(struct lb_broker *b, const struct lb_caller *c, const char *method,
+                  const char *path, const char *body, size_t body_len,
+                  const struct lb_query *q, json_t **ret) {
+        char p[5][72];
+        size_t n = 0;
+        bool get = streq(method, "GET"), post = streq(method, "POST");
+        json_auto_t *j = NULL;
+        int st;
+
+        if (split(path, p, &n) < 0 || n == 0)
+                return lb_error(ret, 404, "no such path");
+        if (post && (st = parse_body(body, body_len, &j, ret)))
+                return st;
+        if (get && body_len > 0)
+                return lb_error(ret, 400, "a GET takes no body");
+
+        if (n == 1 && streq(p[0], "health")) {
+                if (!get)
+                        return lb_error(ret, 405, "use GET");
+                return lb_svc_health(b, ret);
+        }
+        if (n == 1 && streq(p[0], "requests")) {
+                if (post)
+                        return lb_svc_request_create(b, c, j, ret);
+                if (get)
+                        return lb_svc_request_list(b, c, q, ret);
+                return lb_error(ret, 405, "use GET or POST");
+        }
+        if (n == 2 && streq(p[0], "requests")) {
+                if (!get)
+                        return lb_error(ret, 405, "use GET");
+                return lb_svc_request_get(b, c, p[1], ret);
+        }
+        if (n == 3 && streq(p[0], "requests")) {
+                if (!streq(p[2], "keys") && !streq(p[2], "approve") && !streq(p[2], "deny") &&
+                    !streq(p[2], "revoke") && !streq(p[2], "withdraw") && !streq(p[2], "complete"))
+                        return lb_error(ret, 404, "no such path");
+                if (!post)
+                        return lb_error(ret, 405, "use POST");
+                if (streq(p[2], "keys"))
+                        return lb_svc_key_register(b, c, p[1], j, ret);
+                return lb_svc_request_action(b, c, p[1], p[2], j, ret);
+        }
+        if (n == 1 && (streq(p[0], "access") || streq(p[0], "keys") || streq(p[0], "audit"))) {
+                if (!get)
+                        return lb_error(ret, 405, "use GET");
+                if (streq(p[0], "access"))
+                        return lb_svc_access(b, c, q, ret);
+                if (streq(p[0], "keys"))
+                        return lb_svc_keys(b, c, q, ret);
+                return lb_svc_audit(b, c, q, ret);
+        }
+        if (n == 1 && streq(p[0], "sessions")) {
+                if (!post)
+                        return lb_error(ret, 405, "use POST");
+                return lb_svc_session_open(b, c, j, ret);
+        }
+        if (n == 2 && streq(p[0], "sessions")) {
+                if (!get)
+                        return lb_error(ret, 405, "use GET");
+                return lb_svc_session_get(b, c, p[1], ret);
+        }
+        if (n == 3 && streq(p[0], "sessions") && streq(p[2], "end")) {
+                if (!post)
+                        return lb_error(ret, 405, "use POST");
+                return lb_svc_session_end(b, c, p[1], j, ret);
+        }
+        if (n == 1 && streq(p[0], "tokens")) {
+                if (post)
+                        return lb_svc_token_create(b, c, j, ret);
+                if (get)
+                        return lb_svc_token_list(b, c, ret);
+                return lb_error(ret, 405, "use GET or POST");
+        }
+        if (n == 3 && streq(p[0], "tokens") && streq(p[2], "revoke")) {
+                if (!post)
+                        return lb_error(ret, 405, "use POST");
+                return lb_svc_token_revoke(b, c, p[1], ret);
+        }
+        return lb_error(ret, 404, "no such path");
+}
+
+/* ---- who is who --------------------------------------------------------- */
+
+struct who {
+        char principal[LB_PRINCIPAL_MAX + 8];
+        char from[80];
+        struct lb_caller c;
+        struct lb_token token;
+};
+
+static int who_unix(struct lb_server *h, struct MHD_Connection *conn, struct who *w) {
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const struct lb_broker_conf *conf = h->b->conf;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        struct passwd pw, *pwp = NULL;
+        char buf[4096];
+        unsigned roles = 0;
+
+        if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -EIO;
+        snprintf(w->from, sizeof(w->from), "unix:uid=%u", (unsigned) cred.uid);
+        if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
+            lb_name_valid(pwp->pw_name, LB_PRINCIPAL_MAX))
+                snprintf(w->principal, sizeof(w->principal), "%s", pwp->pw_name);
+        else
+                snprintf(w->principal, sizeof(w->principal), "uid-%u", (unsigned) cred.uid);
+        if (pwp) {
+                if (conf->operator_group && lb_user_in_group(w->principal, conf->operator_group) > 0)
+                        roles |= LB_ROLE_OPERATOR;
+                if (conf->approver_group && lb_user_in_group(w->principal, conf->approver_group) > 0)
+                        roles |= LB_ROLE_APPROVER;
+                if (conf->auditor_group && lb_user_in_group(w->principal, conf->auditor_group) > 0)
+                        roles |= LB_ROLE_AUDITOR;
+                if (lb_strv_contains(conf->host_users, w->principal))
+                        roles |= LB_ROLE_HOST;
+        }
+        if (cred.uid == 0)
+                roles |= LB_ROLE_ADMIN;
+        w->c = (struct lb_caller) { .principal = w->principal, .roles = roles, .from = w->from };
+        return 0;
+}
+
+static int who_tcp(struct lb_server *h, struct MHD_Connection *conn, struct who *w,
+                   json_t **ret) {
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        char addr[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+        int e;
+
+        if (ci && ci->client_addr) {
+                if (ci->client_addr->sa_family == AF_INET) {
+                        const struct sockaddr_in *in = (const void *) ci->client_addr;
+                        inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+                        port = ntohs(in->sin_port);
+                } else if (ci->client_addr->sa_family == AF_INET6) {
+                        const struct sockaddr_in6 *in6 = (const void *) ci->client_addr;
+                        inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+                        port = ntohs(in6->sin6_port);
+                }
+        }
+        snprintf(w->from, sizeof(w->from), "tcp:%s:%u", addr, port);
+        w->c = (struct lb_caller) { .principal = "anonymous", .roles = 0, .from = w->from };
+        if (!auth)
+                return 0; /* only /v1/health answers without a token */
+        if (strncasecmp(auth, "Bearer ", 7) != 0)
+                return lb_error(ret, 401, "use Authorization: Bearer lbt_...");
+        e = lb_svc_token_auth(h->b, auth + 7, &w->token);
+        if (e == -ENOENT)
+                return lb_error(ret, 401, "unknown or revoked token");
+        if (e < 0)
+                return lb_error(ret, 503, "the store failed: %s", strerror(-e));
+        snprintf(w->principal, sizeof(w->principal), "%s", w->token.principal);
+        w->c.principal = w->principal;
+        w->c.roles = lb_role_from_string(w->token.role);
+        w->c.host_binding = w->token.host;
+        return 0;
+}
+
+/* ---- libmicrohttpd glue ------------------------------------------------- */
+
+static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value) {
+        struct lb_query *q = cls;
+        if (q->n == LB_QUERY_MAX) {
+                q->overflow = true;
+                return MHD_NO;
+        }
+        q->key[q->n] = key;
+        q->value[q->n] = value;
+        q->n++;
+        return MHD_YES;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, json_t *body) {
+        char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        struct MHD_Response *resp;
+        enum MHD_Result r;
+        size_t len;
+
+        if (!s) {
+                s = strdup("{\"error\":\"internal\",\"detail\":\"out of memory\"}");
+                status = 500;
+                if (!s)
+                        return MHD_NO;
+        }
+        len = strlen(s);
+        /* a newline for people using curl */
+        {
+                char *t = realloc(s, len + 2);
+                if (t) {
+                        s = t;
+                        s[len++] = '\n';
+                        s[len] = '\0';
+                }
+        }
+        resp = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(s);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        r = MHD_queue_response(conn, (unsigned) status, resp);
+        MHD_destroy_response(resp);
+        return r;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls) {
+        struct lb_server *h = cls;
+        struct call *call = *con_cls;
+        struct lb_query q = {};
+        struct who w = {};
+        json_t *out = NULL;
+        enum MHD_Result r;
+        int st;
+
+        if (!call) {
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                uint64_t n;
+                call = calloc(1, sizeof(*call));
+                if (!call)
+                        return MHD_NO;
+                *con_cls = call;
+                if (cl && (lb_parse_u64(cl, UINT64_MAX, &n) < 0 || n > LB_BODY_MAX)) {
+                        /* answer before reading the body; the connection is closed after */
+                        call->too_large = true;
+                        st = lb_error(&out, 413, "the body is larger than %d bytes", LB_BODY_MAX);
+                        r = reply(conn, st, out);
+                        json_decref(out);
+                        call->started = true;
+                        return r;
+                }
+                return MHD_YES;
+        }
+        if (call->started) { /* answered early; drop whatever body comes */
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                if (!call->too_large && call->len + *upload_data_size <= LB_BODY_MAX) {
+                        char *nb = realloc(call->body, call->len + *upload_data_size + 1);
+                        if (!nb)
+                                return MHD_NO;
+                        call->body = nb;
+                        memcpy(call->body + call->len, upload_data, *upload_data_size);
+                        call->len += *upload_data_size;
+                        call->body[call->len] = '\0';
+                } else
+                        call->too_large = true;
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        call->started = true;
+        if (call->too_large) {
+                st = lb_error(&out, 413, "the body is larger than %d bytes", LB_BODY_MAX);
+                goto done;
+        }
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query, &q);
+        if (h->tcp) {
+                st = who_tcp(h, conn, &w, &out);
+                if (st)
+                        goto done;
+        } else if (who_unix(h, conn, &w) < 0) {
+                st = lb_error(&out, 403, "cannot tell who is calling (no peer credentials)");
+                goto done;
+        }
+        if (h->tcp && !w.token.id && !(streq(method, "GET") && streq(url, "/v1/health"))) {
+                st = lb_error(&out, 401, "a bearer token is required");
+                goto done;
+        }
+        st = lb_server_route(h->b, &w.c, method, url, call->body, call->len, &q, &out);
+        log_debug("%s %s %s -> %d", w.c.principal, method, url, st);
+done:
+        r = reply(conn, st, out);
+        json_decref(out);
+        lb_token_done(&w.token);
+        return r;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+        struct call *call = *con_cls;
+        if (call) {
+                free(call->body);
+                free(call);
+        }
+        *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) >= 0) {
+                size_t n = strlen(s);
+                while (n > 0 && s[n - 1] == '\n')
+                        s[--n] = '\0';
+                log_debug("http: %s", s);
+        }
+        free(s);
+}
+
+int lb_server_listen_unix(const char *path, int *ret_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return -EEXIST; /* never remove anything but a stale socket */
+                unlink(path);
+        }
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        /* everyone may connect: the peer's uid decides what it may do */
+        if (chmod(path, 0666) < 0)
+                return -errno;
+        if (listen(fd, 128) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static unsigned flags(void) {
+        return MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+}
+
+int lb_server_start_unix(struct lb_broker *b, int fd, struct lb_server **ret) {
+        struct lb_server *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->b = b;
+        h->d = MHD_start_daemon(
+                flags(), 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+                MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) b->conf->threads,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) b->conf->connection_timeout,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                mhd_log, NULL, MHD_OPTION_END);
+        if (!h->d) {
+                free(h);
+                return -EIO;
+        }
+        *ret = h;
+        return 0;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len) {
+        _cleanup_free_ char *host = NULL;
+        const char *colon = strrchr(listen, ':');
+        int port;
+
+        if (!colon || lb_parse_int(colon + 1, 1, 65535, &port) < 0)
+                return -EINVAL;
+        if (listen[0] == '[') {
+                if (colon == listen || colon[-1] != ']')
+                        return -EINVAL;
+                host = strndup(listen + 1, (size_t) (colon - listen - 2));
+        } else
+                host = strndup(listen, (size_t) (colon - listen));
+        if (!host)
+                return -ENOMEM;
+        memset(ss, 0, sizeof(*ss));
+        {
+                struct sockaddr_in *in = (void *) ss;
+                struct sockaddr_in6 *in6 = (void *) ss;
+                if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+                        in->sin_family = AF_INET;
+                        in->sin_port = htons((uint16_t) port);
+                        *len = sizeof(*in);
+                        return 0;
+                }
+                if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+                        in6->sin6_family = AF_INET6;
+                        in6->sin6_port = htons((uint16_t) port);
+                        *len = sizeof(*in6);
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int lb_server_start_tcp(struct lb_broker *b, struct lb_server **ret) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        struct lb_server *h;
+        size_t n;
+        int e;
+
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+                return -EPROTONOSUPPORT;
+        if ((e = parse_listen(b->conf->listen, &ss, &sl)) < 0)
+                return e;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->b = b;
+        h->tcp = true;
+        if ((e = lb_read_file(b->conf->tls_cert, 1 << 20, &h->cert, &n)) < 0 ||
+            (e = lb_read_file(b->conf->tls_key, 1 << 20, &h->key, &n)) < 0) {
+                lb_server_stop(h);
+                return e;
+        }
+        h->d = MHD_start_daemon(
+                flags() | MHD_USE_TLS | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL,
+                NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
+                MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
+                MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) b->conf->threads,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) b->conf->max_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) b->conf->connection_timeout,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                mhd_log, NULL, MHD_OPTION_END);
+        if (!h->d) {
+                lb_server_stop(h);
+                return -EADDRNOTAVAIL;
+        }
+        *ret = h;
+        return 0;
+}
+
+void lb_server_stop(struct lb_server *h) {
+        if (!h)
+                return;
+        if (h->d)
+                MHD_stop_daemon(h->d);
+        if (h->key)
+                lb_explicit_bzero(h->key, strlen(h->key));
+        free(h->cert);
+        free(h->key);
+        free(h);
+}
