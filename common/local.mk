@@ -10,7 +10,8 @@ common_liblockbox_common_la_SOURCES = \
 	common/sshkey.c common/sshkey.h \
 	common/log.c common/log.h \
 	common/evidence.c common/evidence.h \
-	common/chain.c common/chain.h
+	common/chain.c common/chain.h \
+	common/proc.c common/proc.h
 common_liblockbox_common_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SYSTEMD_CFLAGS) $(AUDIT_CFLAGS) $(CRYPTO_CFLAGS)
 common_liblockbox_common_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) \

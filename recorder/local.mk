@@ -1,1 +1,67 @@
 # recorder: rules for this part (included from the top Makefile.am)
+
+# --- lockbox-record ---
+# The recorder's pieces, shared by the program and its unit tests.
+LB_RECORD_CORE = \
+	recorder/record.c recorder/record.h \
+	recorder/record-session.c recorder/record-session.h \
+	recorder/record-writer.c recorder/record-writer.h \
+	recorder/spool.c recorder/spool.h \
+	recorder/sink.h recorder/sink_journal.c recorder/sink_memory.c \
+	recorder/audit_cmd.c recorder/audit_cmd.h
+
+lockboxlibexec_PROGRAMS += recorder/lockbox-record
+recorder_lockbox_record_SOURCES = recorder/lockbox-record.c $(LB_RECORD_CORE) \
+	recorder/record-run.c recorder/record-run.h \
+	recorder/record-priv.c recorder/record-priv.h \
+	recorder/audit_cmd_netlink.c recorder/audit_cmd_netlink.h \
+	recorder/proc_cmd.c
+recorder_lockbox_record_CFLAGS = $(LB_COMMON_CFLAGS)
+recorder_lockbox_record_LDADD = $(LB_COMMON_LIBS) $(CAP_LIBS) $(AUDIT_LIBS) \
+	$(SYSTEMD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/test_record_parts
+TESTS += tests/unit/test_record_parts
+tests_unit_test_record_parts_SOURCES = tests/unit/test_record_parts.c $(LB_RECORD_CORE)
+tests_unit_test_record_parts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorder
+tests_unit_test_record_parts_CFLAGS = $(LB_CHECK_CFLAGS)
+tests_unit_test_record_parts_LDADD = $(LB_CHECK_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
+	$(CRYPTO_LIBS) -lpthread
+
+dist_man_MANS += man/lockbox-record.8
+EXTRA_DIST += conf/audit/lockbox.rules conf/catalog/lockbox-record.catalog
+# --- end lockbox-record ---
+
+# --- lockbox-replay ---
+bin_PROGRAMS += recorder/lockbox-replay
+noinst_LTLIBRARIES += recorder/libreplay.la
+recorder_libreplay_la_SOURCES = \
+	recorder/replay-buf.h \
+	recorder/replay-sanitize.c recorder/replay-sanitize.h \
+	recorder/replay-records.c recorder/replay-records.h \
+	recorder/replay-asciicast.c recorder/replay-asciicast.h \
+	recorder/replay-source.c recorder/replay-source.h
+recorder_libreplay_la_CFLAGS = $(LB_COMMON_CFLAGS)
+recorder_libreplay_la_LIBADD = $(LB_COMMON_LIBS)
+recorder_lockbox_replay_SOURCES = recorder/lockbox-replay.c
+recorder_lockbox_replay_CFLAGS = $(LB_COMMON_CFLAGS)
+recorder_lockbox_replay_LDADD = recorder/libreplay.la $(LB_COMMON_LIBS) -lm
+dist_man_MANS += man/lockbox-replay.1
+
+check_PROGRAMS += tests/unit/test_replay_sanitize tests/unit/test_replay_records \
+	tests/integration/replay-writer
+TESTS += tests/unit/test_replay_sanitize tests/unit/test_replay_records
+tests_unit_test_replay_sanitize_SOURCES = tests/unit/test_replay_sanitize.c
+tests_unit_test_replay_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorder
+tests_unit_test_replay_sanitize_CFLAGS = $(LB_CHECK_CFLAGS)
+tests_unit_test_replay_sanitize_LDADD = recorder/libreplay.la $(LB_CHECK_LIBS)
+tests_unit_test_replay_records_SOURCES = tests/unit/test_replay_records.c
+tests_unit_test_replay_records_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorder
+tests_unit_test_replay_records_CFLAGS = $(LB_CHECK_CFLAGS)
+tests_unit_test_replay_records_LDADD = recorder/libreplay.la $(LB_CHECK_LIBS)
+tests_integration_replay_writer_SOURCES = tests/integration/replay-writer.c
+tests_integration_replay_writer_CFLAGS = $(LB_COMMON_CFLAGS)
+tests_integration_replay_writer_LDADD = $(LB_COMMON_LIBS)
+TESTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh
+dist_check_SCRIPTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh
+# --- end lockbox-replay ---

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+
+#include "proc.h"
+#include "util.h"
+
+int lb_proc_audit_session(pid_t pid, uint32_t *ret) {
+        _cleanup_free_ char *path = NULL, *s = NULL;
+        uint64_t v;
+        size_t n;
+        int r;
+
+        path = pid > 0 ? lb_asprintf("/proc/%d/sessionid", (int) pid)
+                       : strdup("/proc/self/sessionid");
+        if (!path)
+                return -ENOMEM;
+        r = lb_read_file(path, 64, &s, &n);
+        if (r < 0)
+                return r;
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+                s[--n] = 0;
+        r = lb_parse_u64(s, UINT32_MAX, &v);
+        if (r < 0)
+                return r;
+        if (v == LB_AUDIT_SESSION_UNSET)
+                return -ENXIO;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int lb_proc_ppid(pid_t pid, pid_t *ret) {
+        _cleanup_free_ char *path = lb_asprintf("/proc/%d/status", (int) pid), *s = NULL;
+        const char *p;
+        size_t n;
+        uint64_t v;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = lb_read_file(path, 64 * 1024, &s, &n);
+        if (r < 0)
+                return r;
+        p = strstr(s, "\nPPid:");
+        if (!p)
+                return -EBADMSG;
+        p += 6;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        {
+                char num[24];
+                size_t k = 0;
+                while (k < sizeof(num) - 1 && p[k] >= '0' && p[k] <= '9') {
+                        num[k] = p[k];
+                        k++;
+                }
+                num[k] = 0;
+                r = lb_parse_u64(num, INT32_MAX, &v);
+                if (r < 0)
+                        return r;
+        }
+        *ret = (pid_t) v;
+        return 0;
+}
+
+#define MAX_ANCESTORS 64
+
+static bool proc_is_zombie(pid_t pid) {
+        _cleanup_free_ char *path = lb_asprintf("/proc/%d/stat", (int) pid), *s = NULL;
+        const char *p;
+        size_t n;
+
+        if (!path || lb_read_file(path, 64 * 1024, &s, &n) < 0)
+                return false;
+        p = strrchr(s, ')');
+        return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+int lb_session_kill(uint32_t audit_session, pid_t except, int sig) {
+        pid_t keep[MAX_ANCESTORS];
+        size_t nkeep = 0;
+        DIR *d;
+        struct dirent *de;
+        int count = 0;
+
+        if (audit_session == LB_AUDIT_SESSION_UNSET)
+                return -EINVAL;
+        for (pid_t p = except; p > 1 && nkeep < MAX_ANCESTORS;) {
+                keep[nkeep++] = p;
+                if (lb_proc_ppid(p, &p) < 0)
+                        break;
+        }
+        d = opendir("/proc");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                uint64_t v;
+                uint32_t ses;
+                bool skip = false;
+
+                if (lb_parse_u64(de->d_name, INT32_MAX, &v) < 0 || v <= 1)
+                        continue;
+                for (size_t i = 0; i < nkeep; i++)
+                        if (keep[i] == (pid_t) v)
+                                skip = true;
+                if (skip)
+                        continue;
+                if (lb_proc_audit_session((pid_t) v, &ses) < 0 || ses != audit_session)
+                        continue;
+                if (proc_is_zombie((pid_t) v))
+                        continue;
+                if (kill((pid_t) v, sig) == 0)
+                        count++;
+        }
+        closedir(d);
+        return count;
+}
+
+static void sleep_ms(unsigned ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+int lb_session_kill_all(uint32_t audit_session, pid_t except, unsigned grace_ms) {
+        int r;
+
+        r = lb_session_kill(audit_session, except, SIGTERM);
+        if (r <= 0)
+                return r;
+        (void) lb_session_kill(audit_session, except, SIGCONT);
+        for (unsigned waited = 0; waited < grace_ms; waited += 50) {
+                sleep_ms(50);
+                if (lb_session_kill(audit_session, except, 0) == 0)
+                        return 0;
+        }
+        (void) lb_session_kill(audit_session, except, SIGKILL);
+        for (unsigned waited = 0; waited < grace_ms; waited += 50) {
+                sleep_ms(50);
+                r = lb_session_kill(audit_session, except, 0);
+                if (r <= 0)
+                        return r;
+        }
+        return lb_session_kill(audit_session, except, 0);
+}

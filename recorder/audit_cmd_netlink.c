@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include "audit_cmd.h"
+#include "audit_cmd_netlink.h"
+#include "util.h"
+
+int lb_audit_nl_open(int *ret) {
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+                                  .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
+        int size = 32 * 1024 * 1024;
+        _cleanup_close_ int fd = -1;
+
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+        if (fd < 0)
+                return -errno;
+        /* as root, before privileges are dropped: beyond rmem_max */
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
+                     uint64_t *lost) {
+        static char buf[256 * 1024];
+        int n_msgs = 0;
+
+        for (int round = 0; round < 64; round++) {
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return n_msgs;
+                        if (errno == ENOBUFS) {
+                                (*lost)++;
+                                continue;
+                        }
+                        return -errno;
+                }
+                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n);
+                     h = NLMSG_NEXT(h, n)) {
+                        const char *text = NLMSG_DATA(h);
+                        size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+                        struct lb_cmd *c = NULL;
+                        int r;
+
+                        while (len > 0 && (text[len - 1] == 0 || text[len - 1] == '\n'))
+                                len--;
+                        r = lb_audit_parser_feed(p, h->nlmsg_type, text, len, &c);
+                        if (r > 0) {
+                                r = cb(userdata, c);
+                                lb_cmd_free(c);
+                                if (r < 0)
+                                        return r;
+                        }
+                        n_msgs++;
+                }
+        }
+        return n_msgs;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "audit_cmd.h"
+
+/* Called for each command found; return <0 to stop. The command is freed
+ * after the call. */
+typedef int (*lb_cmd_cb_t)(void *userdata, const struct lb_cmd *c);
+
+/* The audit multicast socket (NETLINK_AUDIT, group AUDIT_NLGRP_READLOG; needs
+ * CAP_AUDIT_READ), with a large receive buffer. Non-blocking. */
+int lb_audit_nl_open(int *ret);
+/* Read what is there, feed the parser, call cb per command. *lost counts
+ * ENOBUFS (the kernel dropped messages for us). */
+int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
+                     uint64_t *lost);
+
+/* The fallback: the proc connector (needs CAP_NET_ADMIN to subscribe, so
+ * open it before privileges are dropped) and /proc/PID/{cmdline,cwd,exe}.
+ * Racy by nature (a short-lived process may be gone before it is read):
+ * every command it yields says source "proc". */
+int lb_proc_cmd_open(int *ret);
+int lb_proc_cmd_read(int fd, uint32_t ses, lb_cmd_cb_t cb, void *userdata);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lockbox-record: the forced command of a vendor's ssh session. It learns its
+ * session from the audit session id, checks it with the broker, records every
+ * byte and every exec, and ends the session at expiry or revocation. */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <pwd.h>
+
+#include "broker_client.h"
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "proc.h"
+#include "record-run.h"
+#include "util.h"
+
+static void conf_report(void *userdata, const char *path, unsigned line, const char *key,
+                        int error) {
+        (void) userdata;
+        log_warning("%s:%u: %s: %s", path, line, strna(key), strerror(-error));
+}
+
+static int refuse(const char *why) {
+        fprintf(stderr, "lockbox: this session cannot start: %s\n", why);
+        log_error("refused to start a session: %s", why);
+        return 1;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "request", required_argument, NULL, 'r' }, /* from the key; not trusted */
+                { "poll-ms", required_argument, NULL, 'p' },
+                { "broker-grace-ms", required_argument, NULL, 'g' },
+                { "debug", no_argument, NULL, 'd' },
+                {}
+        };
+        struct lb_host_conf conf;
+        struct lb_recorder r;
+        struct lb_session bs = {};
+        const char *config = NULL, *cmd;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        struct passwd *pw;
+        uid_t ruid = getuid();
+        unsigned poll_ms = 5000;
+        uint64_t grace_ms = 60000;
+        size_t len;
+        int c, k, status;
+
+        lb_log_open("lockbox-record", LB_LOG_JOURNAL);
+        lb_host_conf_init(&conf);
+        lb_rec_init(&r);
+
+        /* Arguments come from the operator's side (a key's command=, or anyone
+         * running the binary): only root may change anything with them. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                uint64_t v;
+                if (ruid != 0)
+                        continue;
+                switch (c) {
+                case 'c':
+                        config = optarg;
+                        break;
+                case 'p':
+                        if (lb_parse_u64(optarg, 5000, &v) == 0 && v >= 100)
+                                poll_ms = (unsigned) v;
+                        break;
+                case 'g':
+                        if (lb_parse_u64(optarg, 3600000, &v) == 0)
+                                grace_ms = v;
+                        break;
+                case 'd':
+                        lb_log_set_max_level(LOG_DEBUG);
+                        break;
+                default:
+                        break;
+                }
+        }
+        if (geteuid() != 0)
+                return refuse("lockbox-record is not installed setuid root");
+
+        k = lb_host_conf_load(&conf, config, config != NULL, conf_report, NULL);
+        if (k < 0)
+                return refuse("the host configuration cannot be read");
+
+        k = lb_proc_audit_session(0, &r.ses);
+        if (k < 0)
+                return refuse("the login has no audit session (pam_loginuid is missing)");
+
+        path = lb_asprintf("%s/sessions/%" PRIu32 ".json", conf.state_dir, r.ses);
+        if (!path)
+                return refuse("out of memory");
+        k = lb_read_file(path, 64 * 1024, &text, &len);
+        if (k < 0)
+                return refuse("no lockbox session for this login");
+        k = lb_rec_session_parse(text, len, &r.rs);
+        if (k < 0 || r.rs.audit_session != r.ses)
+                return refuse("the session record is not valid");
+
+        pw = getpwuid(ruid);
+        if (!pw || !streq(pw->pw_name, r.rs.user))
+                return refuse("the session record is for another account");
+        r.op_name = strdup(pw->pw_name);
+        r.op_shell = strdup(isempty(pw->pw_shell) ? "/bin/sh" : pw->pw_shell);
+        r.op_uid = pw->pw_uid;
+        r.op_gid = pw->pw_gid;
+        pw = getpwnam(conf.record_user);
+        if (!pw)
+                return refuse("the recorder's service user does not exist");
+        r.rec_uid = pw->pw_uid;
+        r.rec_gid = pw->pw_gid;
+        if (!r.op_name || !r.op_shell)
+                return refuse("out of memory");
+
+        cmd = getenv("SSH_ORIGINAL_COMMAND");
+        if (!isempty(cmd)) {
+                if (lb_rec_is_sftp(cmd) && !conf.allow_sftp) {
+                        fprintf(stderr, "lockbox: sftp is not allowed in a lockbox session "
+                                        "(allow_sftp = no)\n");
+                        log_notice("refused sftp for session %s", r.rs.session);
+                        return 1;
+                }
+                r.command = strdup(cmd);
+                if (!r.command)
+                        return refuse("out of memory");
+        }
+
+        /* The broker decides: the session must be open and allowed now. */
+        lb_http_global_init();
+        k = lb_broker_init(&r.broker, &conf);
+        if (k < 0)
+                return refuse("the broker is not configured");
+        k = lb_broker_session_get(&r.broker, r.rs.session, &bs);
+        if (k < 0)
+                return refuse("access could not be verified with the broker");
+        if (!bs.allow || !streq(bs.session, r.rs.session) || !streq(bs.request, r.rs.request)) {
+                lb_session_done(&bs);
+                return refuse("the broker says this session is not allowed");
+        }
+        if (!r.rs.operator_ && bs.operator_)
+                r.rs.operator_ = strdup(bs.operator_);
+        {
+                uint64_t now = lb_mono_ms(), d = now + (uint64_t) bs.remaining_s * 1000;
+                if (d < r.rs.mono_ms + (uint64_t) r.rs.remaining_s * 1000) {
+                        r.rs.mono_ms = now;
+                        r.rs.remaining_s = bs.remaining_s;
+                }
+        }
+        lb_session_done(&bs);
+        if (!r.rs.operator_)
+                return refuse("the session has no operator");
+
+        {
+                struct lb_sink_ids ids = { r.rs.session, r.rs.request, r.rs.operator_,
+                                           r.rs.user, r.rs.host };
+                k = lb_sink_journal_new(&ids, &r.sink);
+                if (k < 0)
+                        return refuse("out of memory");
+        }
+        r.conf = &conf;
+        r.poll_ms = poll_ms;
+        r.broker_grace_ms = grace_ms;
+
+        k = lb_rec_setup(&r);
+        if (k < 0) {
+                lb_rec_done(&r);
+                lb_host_conf_done(&conf);
+                return refuse("the recorder could not start");
+        }
+        (void) lb_rec_relay(&r);
+        status = lb_rec_end(&r);
+        lb_rec_done(&r);
+        lb_host_conf_done(&conf);
+        return status;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+/* The operator's side: drop every privilege to the operator for good
+ * (supplementary groups, gid, uid, no capabilities) and check that none can
+ * be regained. */
+int lb_rec_drop_to_operator(const char *name, uid_t uid, gid_t gid);
+
+/* The recorder's side: become the service user keeping exactly
+ * CAP_AUDIT_WRITE, CAP_AUDIT_READ and CAP_KILL, and not dumpable (no ptrace,
+ * no core). Call before starting any thread. */
+int lb_rec_drop_to_service(uid_t uid, gid_t gid);

@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <libaudit.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "audit_cmd_netlink.h"
+#include "evidence.h"
+#include "log.h"
+#include "proc.h"
+#include "record-priv.h"
+#include "record-run.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define IO_BUF (64 * 1024)
+
+void lb_rec_init(struct lb_recorder *r) {
+        *r = (struct lb_recorder) {
+                .audit_fd = -1, .proc_fd = -1, .pty = -1, .in_w = -1, .out_r = -1,
+                .err_r = -1, .sigfd = -1, .poll_ms = 5000, .broker_grace_ms = 60000,
+                .journal_grace_ms = 30000,
+        };
+        lb_rec_chain_init(&r->chain);
+}
+
+static uint64_t rel_ms(struct lb_recorder *r) {
+        return lb_now_ms() - r->t0;
+}
+
+static void set_reason(struct lb_recorder *r, const char *reason) {
+        const char *expected = NULL;
+        atomic_compare_exchange_strong(&r->reason, &expected, reason);
+}
+
+/* Append what r->line holds to the spool. A spool that cannot be written
+ * ends the session: evidence first. */
+static int spool_flush(struct lb_recorder *r) {
+        int k;
+
+        if (r->line.len == 0)
+                return 0;
+        k = lb_spool_append(&r->spool, r->line.p, r->line.len);
+        r->line.len = 0;
+        if (k < 0) {
+                set_reason(r, "evidence_failure");
+                return k;
+        }
+        return 0;
+}
+
+static int emit(struct lb_recorder *r, json_t *o) {
+        int k;
+
+        if (!o)
+                return -ENOMEM;
+        k = lb_rec_finish(&r->chain, o, &r->line);
+        if (k < 0)
+                return k;
+        return spool_flush(r);
+}
+
+static json_t *rec_new(struct lb_recorder *r, const char *kind) {
+        return json_pack("{s:I, s:s}", "t", (json_int_t) rel_ms(r), "kind", kind);
+}
+
+static char *time_ms_now(void) {
+        struct timespec ts;
+        char buf[LB_TIME_LEN];
+        size_t n;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        lb_time_format(ts.tv_sec, buf, sizeof(buf));
+        n = strlen(buf);
+        if (n > 0 && buf[n - 1] == 'Z')
+                buf[n - 1] = 0;
+        return lb_asprintf("%s.%03ldZ", buf, ts.tv_nsec / 1000000);
+}
+
+static int emit_text(struct lb_recorder *r, const char *kind, const char *text) {
+        json_t *o = rec_new(r, kind);
+        int k;
+
+        if (o && json_object_set_new(o, "text", json_string(text)) < 0) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        k = emit(r, o);
+        json_decref(o);
+        return k;
+}
+
+static int emit_io(struct lb_recorder *r, const char *kind, const char *stream, const void *p,
+                   size_t n, bool masked) {
+        int k = lb_rec_io(&r->chain, kind, stream, rel_ms(r), p, n, masked, &r->line);
+        if (k < 0) {
+                set_reason(r, "recorder_failure");
+                return k;
+        }
+        return spool_flush(r);
+}
+
+/* Record the part of a non-interactive stream under the cap. */
+static int emit_capped(struct lb_recorder *r, int stream, const char *kind, const char *name,
+                       const void *p, size_t n) {
+        uint64_t cap = r->conf->output_cap, room;
+
+        room = r->recorded[stream] >= cap ? 0 : cap - r->recorded[stream];
+        if (n > room)
+                r->truncated[stream] = true;
+        n = (size_t) MIN((uint64_t) n, room);
+        r->recorded[stream] += n;
+        return n > 0 ? emit_io(r, kind, name, p, n, false) : 0;
+}
+
+static void audit_user(const char *op_and_fields, bool ok) {
+        int k = lb_audit_user_message(AUDIT_USER, op_and_fields, NULL, NULL, NULL, ok);
+        if (k < 0 && k != -EPROTONOSUPPORT)
+                log_debug("audit message failed: %s", strerror(-k));
+}
+
+static int on_cmd(void *userdata, const struct lb_cmd *c) {
+        struct lb_recorder *r = userdata;
+        json_t *o = rec_new(r, "cmd"), *argv = json_array();
+        _cleanup_free_ char *text = NULL, *joined = NULL, *hex = NULL, *msg = NULL, *cwd = NULL,
+                            *op = NULL;
+        struct lb_buf j = {};
+        int k = -ENOMEM;
+
+        if (!o || !argv)
+                goto out;
+        for (size_t i = 0; i < c->argc; i++) {
+                _cleanup_free_ char *b = lb_base64_encode(c->argv[i], c->argv_len[i], true);
+                if (!b || json_array_append_new(argv, json_string(b)) < 0)
+                        goto out;
+                if ((i > 0 && lb_buf_append(&j, " ", 1) < 0) ||
+                    lb_buf_append(&j, c->argv[i], c->argv_len[i]) < 0)
+                        goto out;
+        }
+        text = lb_rec_argv_text(c->argv, c->argv_len, c->argc);
+        if (!text)
+                goto out;
+        json_object_set_new(o, "pid", json_integer(c->pid));
+        json_object_set_new(o, "ppid", json_integer(c->ppid));
+        json_object_set_new(o, "uid", json_integer(c->uid));
+        json_object_set_new(o, "exe", c->exe ? json_stringn(c->exe, strlen(c->exe)) : json_null());
+        json_object_set_new(o, "cwd", c->cwd ? json_stringn(c->cwd, strlen(c->cwd)) : json_null());
+        /* json_stringn refuses invalid UTF-8: keep a readable copy then */
+        if (c->exe && !json_object_get(o, "exe")) {
+                _cleanup_free_ char *s = lb_term_safe(c->exe);
+                json_object_set_new(o, "exe", json_string(s));
+        }
+        if (c->cwd && !json_object_get(o, "cwd")) {
+                _cleanup_free_ char *s = lb_term_safe(c->cwd);
+                json_object_set_new(o, "cwd", json_string(s));
+        }
+        json_object_set_new(o, "argv", argv);
+        argv = NULL;
+        json_object_set_new(o, "argv_text", json_string(text));
+        json_object_set_new(o, "source", json_string(c->source));
+        k = emit(r, o);
+        if (k < 0)
+                goto out;
+        r->commands++;
+
+        /* auditd: AUDIT_USER_CMD, as sudo does */
+        if (lb_buf_append(&j, "", 1) < 0)
+                goto out;
+        hex = lb_hexencode(j.p, j.len - 1);
+        cwd = lb_audit_value(c->cwd ? c->cwd : "?");
+        op = lb_audit_value(r->rs.operator_);
+        if (!hex || !cwd || !op)
+                goto out;
+        msg = lb_asprintf("op=lockbox-cmd lockbox_request=%s lockbox_session=%s "
+                          "lockbox_operator=%s cwd=%s cmd=%s",
+                          r->rs.request, r->rs.session, op, cwd, hex);
+        if (msg) {
+                int a = lb_audit_user_message(AUDIT_USER_CMD, msg, NULL, NULL, NULL, true);
+                if (a < 0 && a != -EPROTONOSUPPORT)
+                        log_debug("AUDIT_USER_CMD failed: %s", strerror(-a));
+        }
+        k = 0;
+out:
+        json_decref(argv);
+        json_decref(o);
+        lb_buf_done(&j);
+        return k;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int cmd_source_open(struct lb_recorder *r) {
+        int fd, k, enabled = 0;
+
+        fd = audit_open();
+        if (fd >= 0) {
+                enabled = audit_is_enabled(fd);
+                audit_close(fd);
+        }
+        if (enabled > 0 && lb_audit_nl_open(&r->audit_fd) == 0) {
+                k = lb_audit_parser_new(r->ses, &r->ap);
+                if (k < 0)
+                        return k;
+                r->cmd_source = "audit";
+                return 0;
+        }
+        k = lb_proc_cmd_open(&r->proc_fd);
+        if (k < 0)
+                return k;
+        r->cmd_source = "proc";
+        return 0;
+}
+
+static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short rows) {
+        _cleanup_free_ char *now = time_ms_now();
+        const char *term = getenv("TERM");
+        json_t *o = rec_new(r, "start");
+        int k;
+
+        if (!o || !now)
+                return -ENOMEM;
+        json_object_set_new(o, "session", json_string(r->rs.session));
+        json_object_set_new(o, "request", json_string(r->rs.request));
+        json_object_set_new(o, "operator", json_string(r->rs.operator_));
+        json_object_set_new(o, "user", json_string(r->rs.user));
+        json_object_set_new(o, "host", json_string(r->rs.host));
+        json_object_set_new(o, "time", json_string(now));
+        json_object_set_new(o, "not_after", r->rs.not_after ? json_string(r->rs.not_after)
+                                                            : json_null());
+        json_object_set_new(o, "mode", json_string(r->interactive ? "interactive" : "command"));
+        json_object_set_new(o, "command", r->command ? json_string(r->command) : json_null());
+        if (r->command && !json_is_string(json_object_get(o, "command"))) {
+                _cleanup_free_ char *s = lb_term_safe(r->command);
+                json_object_set_new(o, "command", json_string(s));
+        }
+        json_object_set_new(o, "cols", json_integer(cols));
+        json_object_set_new(o, "rows", json_integer(rows));
+        json_object_set_new(o, "term", term && lb_utf8_valid(term, strlen(term))
+                                               ? json_string(term) : json_null());
+        json_object_set_new(o, "recorder", json_string(PACKAGE_VERSION));
+        json_object_set_new(o, "cmd_source", json_string(r->cmd_source));
+        k = emit(r, o);
+        json_decref(o);
+        return k;
+}
+
+static _Noreturn void child_exec(struct lb_recorder *r, const char *slave, int in_r, int out_w,
+                                 int err_w, int sync_r) {
+        sigset_t all;
+        char c;
+        const char *shell = isempty(r->op_shell) ? "/bin/sh" : r->op_shell;
+        const char *base = strrchr(shell, '/');
+        _cleanup_free_ char *argv0 = NULL;
+
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < NSIG; s++)
+                signal(s, SIG_DFL);
+        if (setsid() < 0)
+                _exit(127);
+        if (slave) {
+                int fd = open(slave, O_RDWR); /* becomes the controlling terminal */
+                if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+                        _exit(127);
+                if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                        _exit(127);
+                if (fd > 2)
+                        close(fd);
+        } else {
+                if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+                        _exit(127);
+        }
+        if (lb_rec_drop_to_operator(r->op_name, r->op_uid, r->op_gid) < 0)
+                _exit(127);
+        /* wait until the recorder is out of the operator's reach */
+        if (read(sync_r, &c, 1) != 1)
+                _exit(127);
+        close(sync_r);
+        base = base ? base + 1 : shell;
+        if (r->command) {
+                execl(shell, base, "-c", r->command, (char *) NULL);
+        } else {
+                argv0 = lb_asprintf("-%s", base);
+                execl(shell, argv0 ? argv0 : base, (char *) NULL);
+        }
+        _exit(127);
+}
+
+static int tty_gid(gid_t fallback) {
+        struct group *g = getgrnam("tty");
+        return g ? (int) g->gr_gid : (int) fallback;
+}
+
+static void *control_thread(void *userdata);
+
+int lb_rec_setup(struct lb_recorder *r) {
+        struct winsize ws = { .ws_col = 80, .ws_row = 24 };
+        int sync_p[2] = { -1, -1 }, in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 },
+            err_p[2] = { -1, -1 };
+        _cleanup_free_ char *slave = NULL;
+        sigset_t mask;
+        pid_t pid;
+        int k;
+
+        r->t0 = lb_now_ms();
+        atomic_store(&r->deadline, r->rs.mono_ms + (uint64_t) r->rs.remaining_s * 1000);
+        r->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+        k = lb_spool_open(&r->spool, r->conf->spool_dir, r->rs.session, r->rec_uid, r->rec_gid);
+        if (k < 0)
+                return lb_log_errno(k, LOG_ERR, "cannot create the spool in %s",
+                                    r->conf->spool_dir);
+        k = cmd_source_open(r);
+        if (k < 0)
+                return lb_log_errno(k, LOG_ERR, "neither audit nor the proc connector");
+
+        if (r->interactive) {
+                (void) ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+                r->pty = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (r->pty < 0 || grantpt(r->pty) < 0 || unlockpt(r->pty) < 0)
+                        return lb_log_errno(-errno, LOG_ERR, "cannot open a pty");
+                slave = strdup(ptsname(r->pty));
+                if (!slave)
+                        return -ENOMEM;
+                if (chown(slave, r->op_uid, (gid_t) tty_gid(r->op_gid)) < 0 ||
+                    chmod(slave, 0620) < 0)
+                        return lb_log_errno(-errno, LOG_ERR, "cannot give %s to the operator",
+                                            slave);
+                (void) ioctl(r->pty, TIOCSWINSZ, &ws);
+                if (tcgetattr(STDIN_FILENO, &r->saved_tio) == 0) {
+                        struct termios raw = r->saved_tio, inner = r->saved_tio;
+                        int sfd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+                        /* the inner terminal starts as the outer one was */
+                        if (sfd >= 0) {
+                                (void) tcsetattr(sfd, TCSANOW, &inner);
+                                close(sfd);
+                        }
+                        cfmakeraw(&raw);
+                        r->tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+                }
+        } else {
+                if (pipe2(in_p, O_CLOEXEC) < 0 || pipe2(out_p, O_CLOEXEC) < 0 ||
+                    pipe2(err_p, O_CLOEXEC) < 0)
+                        return -errno;
+        }
+        if (pipe2(sync_p, O_CLOEXEC) < 0)
+                return -errno;
+
+        k = emit_start(r, ws.ws_col, ws.ws_row);
+        if (k < 0)
+                return lb_log_errno(k, LOG_ERR, "cannot write the start record");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGWINCH);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGQUIT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (r->sigfd < 0)
+                return -errno;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                child_exec(r, slave, in_p[0], out_p[1], err_p[1], sync_p[0]);
+        r->child = pid;
+        close(sync_p[0]);
+        if (!r->interactive) {
+                close(in_p[0]);
+                close(out_p[1]);
+                close(err_p[1]);
+                r->in_w = in_p[1];
+                r->out_r = out_p[0];
+                r->err_r = err_p[0];
+                (void) fcntl(r->in_w, F_SETFL, O_NONBLOCK);
+        } else
+                (void) fcntl(r->pty, F_SETFL, O_NONBLOCK);
+
+        k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid);
+        if (k < 0) {
+                close(sync_p[1]); /* the child exits without running anything */
+                return lb_log_errno(k, LOG_ERR, "cannot drop privileges");
+        }
+        {
+                _cleanup_free_ char *op = lb_audit_value(r->rs.operator_);
+                _cleanup_free_ char *m = op ? lb_asprintf(
+                        "op=lockbox-record-start lockbox_request=%s lockbox_session=%s "
+                        "lockbox_operator=%s", r->rs.request, r->rs.session, op) : NULL;
+                if (m)
+                        audit_user(m, true);
+        }
+
+        /* threads only now: they run with the dropped credentials */
+        k = lb_spool_start_sync(&r->spool, 100);
+        if (k < 0)
+                return k;
+        lb_writer_init(&r->writer, &r->spool, r->sink);
+        k = lb_writer_start(&r->writer);
+        if (k < 0)
+                return k;
+        r->writer_started = true;
+        k = pthread_create(&r->control, NULL, control_thread, r);
+        if (k != 0)
+                return -k;
+        r->control_started = true;
+
+        if (write(sync_p[1], "x", 1) != 1)
+                return -errno;
+        close(sync_p[1]);
+        return 0;
+}
+
+/* ---- enforcement ------------------------------------------------------------ */
+
+static void control_sleep(struct lb_recorder *r, unsigned ms) {
+        for (unsigned s = 0; s < ms && !atomic_load(&r->control_stop); s += 50) {
+                struct timespec ts = { 0, 50 * 1000000L };
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* Deadline, revocation and an unreachable broker, off the byte path: even a
+ * recorder blocked writing to a stalled client ends the session on time. */
+static void *control_thread(void *userdata) {
+        struct lb_recorder *r = userdata;
+        uint64_t last_poll = 0, last_ok = lb_now_ms();
+
+        while (!atomic_load(&r->control_stop)) {
+                uint64_t now = lb_now_ms();
+
+                if (now >= atomic_load(&r->deadline))
+                        set_reason(r, "expired");
+                else if (now - last_poll >= r->poll_ms || last_poll == 0) {
+                        struct lb_session s = {};
+                        uint64_t asked = lb_now_ms();
+                        int k = lb_broker_session_get(&r->broker, r->rs.session, &s);
+
+                        last_poll = lb_now_ms();
+                        if (k == 0) {
+                                last_ok = last_poll;
+                                if (!s.allow)
+                                        set_reason(r, lb_rec_reason_from_broker(s.state,
+                                                                                s.reason));
+                                else {
+                                        uint64_t d = asked + (uint64_t) s.remaining_s * 1000;
+                                        if (d < atomic_load(&r->deadline))
+                                                atomic_store(&r->deadline, d);
+                                }
+                        } else if (k == -ENOENT || k == -EACCES) {
+                                set_reason(r, "revoked");
+                        } else if (last_poll - last_ok > r->broker_grace_ms) {
+                                /* fail closed: access can no longer be verified */
+                                atomic_store(&r->broker_lost, true);
+                                set_reason(r, "revoked");
+                        }
+                        lb_session_done(&s);
+                }
+                if (atomic_load(&r->reason)) {
+                        (void) lb_session_kill_all(r->ses, getpid(), 2000);
+                        break;
+                }
+                control_sleep(r, 250);
+        }
+        return NULL;
+}
+
+/* ---- relay ------------------------------------------------------------------ */
+
+static void tell_operator(struct lb_recorder *r, const char *text) {
+        _cleanup_free_ char *s = lb_asprintf("\r\n[lockbox] %s\r\n", text);
+        if (s)
+                (void) lb_write_all(r->interactive ? STDOUT_FILENO : STDERR_FILENO, s,
+                                    strlen(s));
+}
+
+static void tick(struct lb_recorder *r) {
+        unsigned m = lb_rec_warning_due(lb_now_ms(), atomic_load(&r->deadline), &r->warned);
+        uint64_t down;
+
+        if (m > 0) {
+                _cleanup_free_ char *t = lb_asprintf("access ends in %u minute%s", m,
+                                                     m == 1 ? "" : "s");
+                if (t) {
+                        (void) emit_text(r, "warn", t);
+                        tell_operator(r, t);
+                }
+        }
+        down = atomic_load(&r->writer.down_since);
+        if (down > 0 && !r->journal_noted && lb_now_ms() - down > r->journal_grace_ms) {
+                r->journal_noted = true;
+                (void) emit_text(r, "note", "journald unreachable; records kept in the spool "
+                                            "and re-sent when it is back");
+        }
+        if (down == 0)
+                r->journal_noted = false;
+        if (atomic_load(&r->spool.error) < 0)
+                set_reason(r, "evidence_failure");
+}
+
+static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name, int to,
+                     bool *eof) {
+        static char buf[IO_BUF];
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                *eof = true; /* EIO: the last holder of the pty closed it */
+                return 0;
+        }
+        if (n == 0) {
+                *eof = true;
+                return 0;
+        }
+        /* evidence first, then the operator sees it */
+        if ((r->interactive ? emit_io(r, "out", "tty", buf, (size_t) n, false)
+                            : emit_capped(r, stream, "out", name, buf, (size_t) n)) < 0)
+                return -EIO;
+        (void) lb_write_all(to, buf, (size_t) n);
+        return 1;
+}
+
+struct pending {
+        char *p;
+        size_t len, off;
+};
+
+static int relay_in(struct lb_recorder *r, struct pending *pend, bool *eof) {
+        static char buf[IO_BUF];
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        bool masked = false;
+
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                *eof = true;
+                return 0;
+        }
+        if (n == 0) {
+                *eof = true;
+                return 0;
+        }
+        if (r->interactive) {
+                struct termios t;
+                if (tcgetattr(r->pty, &t) == 0)
+                        masked = lb_rec_input_masked(&t);
+                if (emit_io(r, "in", "tty", buf, (size_t) n, masked) < 0)
+                        return -EIO;
+        } else if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, (size_t) n) < 0)
+                return -EIO;
+        pend->p = malloc((size_t) n);
+        if (!pend->p)
+                return -ENOMEM;
+        memcpy(pend->p, buf, (size_t) n);
+        pend->len = (size_t) n;
+        pend->off = 0;
+        return 1;
+}
+
+static void on_winch(struct lb_recorder *r) {
+        struct winsize ws;
+        json_t *o;
+
+        if (!r->interactive || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                return;
+        (void) ioctl(r->pty, TIOCSWINSZ, &ws);
+        o = rec_new(r, "resize");
+        if (o) {
+                json_object_set_new(o, "cols", json_integer(ws.ws_col));
+                json_object_set_new(o, "rows", json_integer(ws.ws_row));
+                (void) emit(r, o);
+                json_decref(o);
+        }
+}
+
+static void reap(struct lb_recorder *r) {
+        int st;
+        if (r->child_done)
+                return;
+        if (waitpid(r->child, &st, WNOHANG) == r->child) {
+                r->child_done = true;
+                r->child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+}
+
+static void read_cmds(struct lb_recorder *r) {
+        if (r->audit_fd >= 0) {
+                uint64_t before = r->audit_lost;
+                (void) lb_audit_nl_read(r->audit_fd, r->ap, on_cmd, r, &r->audit_lost);
+                if (r->audit_lost > before)
+                        (void) emit_text(r, "note", "the kernel dropped audit records for the "
+                                                    "recorder (receive buffer full)");
+        }
+        if (r->proc_fd >= 0)
+                (void) lb_proc_cmd_read(r->proc_fd, r->ses, on_cmd, r);
+}
+
+int lb_rec_relay(struct lb_recorder *r) {
+        struct pending pend = {};
+        bool in_eof = false, out_eof = false, err_eof = !!r->interactive;
+        int k = 0;
+
+        if (r->interactive)
+                (void) fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+
+        while (!atomic_load(&r->reason)) {
+                struct pollfd p[6];
+                int np = 0, i_sig, i_in = -1, i_out = -1, i_err = -1, i_cmd = -1, i_w = -1;
+                int to_child = r->interactive ? r->pty : r->in_w;
+
+                i_sig = np;
+                p[np++] = (struct pollfd) { r->sigfd, POLLIN, 0 };
+                if (!in_eof && !pend.p) {
+                        i_in = np;
+                        p[np++] = (struct pollfd) { STDIN_FILENO, POLLIN, 0 };
+                }
+                if (pend.p && to_child >= 0) {
+                        i_w = np;
+                        p[np++] = (struct pollfd) { to_child, POLLOUT, 0 };
+                }
+                if (!out_eof) {
+                        i_out = np;
+                        p[np++] = (struct pollfd) { r->interactive ? r->pty : r->out_r, POLLIN,
+                                                    0 };
+                }
+                if (!err_eof) {
+                        i_err = np;
+                        p[np++] = (struct pollfd) { r->err_r, POLLIN, 0 };
+                }
+                if (r->audit_fd >= 0 || r->proc_fd >= 0) {
+                        i_cmd = np;
+                        p[np++] = (struct pollfd) { r->audit_fd >= 0 ? r->audit_fd : r->proc_fd,
+                                                    POLLIN, 0 };
+                }
+                if (poll(p, (nfds_t) np, 200) < 0 && errno != EINTR) {
+                        set_reason(r, "recorder_failure");
+                        break;
+                }
+                /* commands first: an exec's record lands before its output */
+                if (i_cmd >= 0 && p[i_cmd].revents)
+                        read_cmds(r);
+                if (p[i_sig].revents) {
+                        struct signalfd_siginfo si;
+                        while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                                if (si.ssi_signo == SIGWINCH)
+                                        on_winch(r);
+                                else if (si.ssi_signo == SIGCHLD)
+                                        reap(r);
+                                else if (si.ssi_signo == SIGHUP)
+                                        set_reason(r, "hangup");
+                                else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+                                         si.ssi_signo == SIGQUIT)
+                                        set_reason(r, "hangup");
+                        }
+                }
+                if (i_out >= 0 && p[i_out].revents) {
+                        k = relay_out(r, r->interactive ? r->pty : r->out_r,
+                                      r->interactive ? LB_STREAM_TTY_OUT : LB_STREAM_STDOUT,
+                                      "stdout", STDOUT_FILENO, &out_eof);
+                        if (k < 0)
+                                break;
+                }
+                if (i_err >= 0 && p[i_err].revents) {
+                        k = relay_out(r, r->err_r, LB_STREAM_STDERR, "stderr", STDERR_FILENO,
+                                      &err_eof);
+                        if (k < 0)
+                                break;
+                }
+                if (i_in >= 0 && p[i_in].revents) {
+                        k = relay_in(r, &pend, &in_eof);
+                        if (k < 0)
+                                break;
+                        if (in_eof && r->interactive)
+                                set_reason(r, "hangup");
+                }
+                if (pend.p && to_child >= 0) {
+                        ssize_t n = write(to_child, pend.p + pend.off, pend.len - pend.off);
+                        if (n > 0)
+                                pend.off += (size_t) n;
+                        else if (n < 0 && errno != EAGAIN && errno != EINTR)
+                                pend.off = pend.len; /* the reader is gone */
+                        if (pend.off == pend.len) {
+                                free(pend.p);
+                                pend = (struct pending) {};
+                        }
+                }
+                (void) i_w;
+                if (!r->interactive && in_eof && !pend.p && r->in_w >= 0) {
+                        close(r->in_w); /* the command sees EOF on its stdin */
+                        r->in_w = -1;
+                }
+                reap(r);
+                if (r->interactive && (out_eof || r->child_done)) {
+                        /* the shell is gone: take what it left in the pty */
+                        bool e = out_eof;
+                        while (!e && relay_out(r, r->pty, LB_STREAM_TTY_OUT, "tty",
+                                               STDOUT_FILENO, &e) > 0)
+                                ;
+                        break;
+                }
+                if (!r->interactive && out_eof && err_eof && r->child_done)
+                        break;
+                tick(r);
+        }
+        /* the last commands the kernel told us about */
+        read_cmds(r);
+        free(pend.p);
+        set_reason(r, k < 0 ? "evidence_failure" : "exit");
+        return 0;
+}
+
+/* ---- end -------------------------------------------------------------------- */
+
+int lb_rec_end(struct lb_recorder *r) {
+        const char *reason = atomic_load(&r->reason);
+        _cleanup_free_ char *now = time_ms_now(), *op = NULL, *msg = NULL;
+        json_t *o, *tr;
+        int status = 1, k;
+
+        if (!reason)
+                reason = "recorder_failure";
+        /* every process of the session ends with it */
+        atomic_store(&r->control_stop, true);
+        if (r->control_started)
+                pthread_join(r->control, NULL);
+        r->control_started = false;
+        (void) lb_session_kill_all(r->ses, getpid(), 2000);
+        reap(r);
+        if (!r->child_done) {
+                int st;
+                if (waitpid(r->child, &st, 0) == r->child) {
+                        r->child_done = true;
+                        r->child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                }
+        }
+        if (streq(reason, "exit"))
+                status = r->child_status;
+        read_cmds(r);
+
+        if (atomic_load(&r->broker_lost))
+                (void) emit_text(r, "note", "the broker was unreachable for too long: access "
+                                            "could not be verified, the session was ended");
+        o = rec_new(r, "end");
+        tr = json_array();
+        if (o && tr) {
+                static const char *const names[] = { "stdin", "stdout", "stderr", "tty" };
+                for (int s = 0; s < _LB_STREAM_MAX; s++)
+                        if (r->truncated[s])
+                                json_array_append_new(tr, json_string(names[s]));
+                json_object_set_new(o, "reason", json_string(reason));
+                json_object_set_new(o, "status", json_integer(status));
+                json_object_set_new(o, "time", json_string(now ? now : ""));
+                json_object_set_new(o, "truncated", tr);
+                tr = NULL;
+                k = emit(r, o);
+                if (k < 0)
+                        log_error("cannot write the end record: %s", strerror(-k));
+        }
+        json_decref(o);
+        json_decref(tr);
+
+        if (r->tio_saved)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &r->saved_tio);
+        if (streq(reason, "expired"))
+                tell_operator(r, "access has expired: the session is closed");
+        else if (streq(reason, "revoked"))
+                tell_operator(r, "access was revoked: the session is closed");
+        else if (streq(reason, "evidence_failure"))
+                tell_operator(r, "the session could not be recorded: it is closed");
+        else if (streq(reason, "recorder_failure"))
+                tell_operator(r, "the recorder failed: the session is closed");
+
+        op = lb_audit_value(r->rs.operator_);
+        msg = op ? lb_asprintf("op=lockbox-record-end lockbox_request=%s lockbox_session=%s "
+                               "lockbox_operator=%s reason=%s commands=%" PRIu64,
+                               r->rs.request, r->rs.session, op, reason, r->commands)
+                 : NULL;
+        if (msg)
+                audit_user(msg, streq(reason, "exit"));
+
+        /* evidence out: the spool synced, journald given what it lacks */
+        k = lb_spool_sync(&r->spool);
+        if (k < 0)
+                log_error("cannot sync the spool: %s", strerror(-k));
+        if (r->writer_started) {
+                uint64_t wait_ms = lb_journal_available() ? 120000 : r->journal_grace_ms;
+                k = lb_writer_stop(&r->writer, wait_ms);
+                if (k < 0)
+                        log_error("journald did not take every record; the spool %s has them",
+                                  r->spool.path);
+                r->writer_started = false;
+        }
+        k = lb_broker_session_end(&r->broker, r->rs.session, reason);
+        if (k < 0)
+                log_debug("ending the session at the broker failed: %s", strerror(-k));
+        return streq(reason, "exit") ? status : 1;
+}
+
+void lb_rec_done(struct lb_recorder *r) {
+        if (r->tio_saved)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &r->saved_tio);
+        if (r->control_started) {
+                atomic_store(&r->control_stop, true);
+                pthread_join(r->control, NULL);
+        }
+        if (r->writer_started)
+                (void) lb_writer_stop(&r->writer, 0);
+        lb_writer_done(&r->writer);
+        if (r->spool.path)
+                (void) lb_spool_close(&r->spool);
+        lb_sink_free(r->sink);
+        lb_audit_parser_free(r->ap);
+        lb_buf_done(&r->line);
+        if (r->audit_fd >= 0)
+                close(r->audit_fd);
+        if (r->proc_fd >= 0)
+                close(r->proc_fd);
+        if (r->pty >= 0)
+                close(r->pty);
+        if (r->sigfd >= 0)
+                close(r->sigfd);
+        lb_rec_session_done(&r->rs);
+        lb_broker_done(&r->broker);
+        free(r->op_name);
+        free(r->op_shell);
+        free(r->command);
+}

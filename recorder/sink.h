@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the journal writer sends entries (docs/EVIDENCE.md §4): journald, or
+ * memory for tests. An entry carries one or more consecutive spool lines. */
+
+struct lb_sink_ids {
+        const char *session, *request, *operator_, *user, *host;
+};
+
+struct lb_sink_entry {
+        const char *kind;           /* "io", "start", "cmd", "warn", "end", "note" */
+        uint64_t seq_first, seq_last;
+        const char *records;        /* spool lines, each ending in '\n' */
+        size_t records_len;
+        size_t n_records;
+        bool resent;
+        /* cmd entries only (readable renderings), else NULL/0 */
+        const char *argv_text, *cwd, *exe;
+        int64_t pid;
+};
+
+struct lb_sink {
+        int (*send)(struct lb_sink *s, const struct lb_sink_entry *e);
+        int (*available)(struct lb_sink *s); /* 1 can take entries now, 0 not */
+        void (*free)(struct lb_sink *s);
+};
+
+static inline int lb_sink_send(struct lb_sink *s, const struct lb_sink_entry *e) {
+        return s->send(s, e);
+}
+static inline void lb_sink_free(struct lb_sink *s) {
+        if (s)
+                s->free(s);
+}
+
+/* MESSAGE_ID of an entry kind; NULL if unknown. */
+const char *lb_sink_message_id(const char *kind);
+
+/* journald via sd_journal_sendv. ids are copied. */
+int lb_sink_journal_new(const struct lb_sink_ids *ids, struct lb_sink **ret);
+
+/* Memory: keeps copies of the entries; for tests. fail_next makes the next n
+ * sends fail with -ENOTCONN. */
+struct lb_sink_memory {
+        struct lb_sink sink;
+        struct lb_sink_entry *entries; /* records/kind/argv_text copied */
+        size_t n;
+        unsigned fail_next;
+};
+int lb_sink_memory_new(struct lb_sink_memory **ret);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sink.h"
+#include "util.h"
+
+static int memory_send(struct lb_sink *s, const struct lb_sink_entry *e) {
+        struct lb_sink_memory *m = (struct lb_sink_memory *) s;
+        struct lb_sink_entry *n, c = *e;
+
+        if (m->fail_next > 0) {
+                m->fail_next--;
+                return -ENOTCONN;
+        }
+        n = realloc(m->entries, (m->n + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        m->entries = n;
+        c.kind = strdup(e->kind);
+        c.records = malloc(e->records_len + 1);
+        c.argv_text = e->argv_text ? strdup(e->argv_text) : NULL;
+        c.cwd = e->cwd ? strdup(e->cwd) : NULL;
+        c.exe = e->exe ? strdup(e->exe) : NULL;
+        if (!c.kind || !c.records)
+                return -ENOMEM;
+        memcpy((char *) c.records, e->records, e->records_len);
+        ((char *) c.records)[e->records_len] = 0;
+        m->entries[m->n++] = c;
+        return 0;
+}
+
+static int memory_available(struct lb_sink *s) {
+        (void) s;
+        return 1; /* failures show on send, as journald's do */
+}
+
+static void memory_free(struct lb_sink *s) {
+        struct lb_sink_memory *m = (struct lb_sink_memory *) s;
+        for (size_t i = 0; i < m->n; i++) {
+                free((char *) m->entries[i].kind);
+                free((char *) m->entries[i].records);
+                free((char *) m->entries[i].argv_text);
+                free((char *) m->entries[i].cwd);
+                free((char *) m->entries[i].exe);
+        }
+        free(m->entries);
+        free(m);
+}
+
+int lb_sink_memory_new(struct lb_sink_memory **ret) {
+        struct lb_sink_memory *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->sink = (struct lb_sink) { memory_send, memory_available, memory_free };
+        *ret = m;
+        return 0;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "spool.h"
+#include "util.h"
+
+int lb_spool_open(struct lb_spool *s, const char *dir, const char *session, uid_t uid,
+                  gid_t gid) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!lb_name_valid(session, 64))
+                return -EINVAL;
+        path = lb_asprintf("%s/%s.jsonl", dir, session);
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0) {
+                int r = -errno;
+                unlink(path);
+                return r;
+        }
+        *s = (struct lb_spool) { .fd = TAKE_FD(fd), .path = TAKE_PTR(path) };
+        return 0;
+}
+
+int lb_spool_append(struct lb_spool *s, const void *p, size_t n) {
+        int r = atomic_load(&s->error);
+
+        if (r < 0)
+                return r;
+        r = lb_write_all(s->fd, p, n);
+        if (r < 0) {
+                int expected = 0;
+                atomic_compare_exchange_strong(&s->error, &expected, r);
+                return r;
+        }
+        atomic_fetch_add(&s->size, n);
+        return 0;
+}
+
+int lb_spool_sync(struct lb_spool *s) {
+        uint64_t size = atomic_load(&s->size);
+
+        if (size == atomic_load(&s->synced))
+                return 0;
+        if (fdatasync(s->fd) < 0) {
+                int r = -errno, expected = 0;
+                atomic_compare_exchange_strong(&s->error, &expected, r);
+                return r;
+        }
+        atomic_store(&s->synced, size);
+        return 0;
+}
+
+static void *sync_thread(void *userdata) {
+        struct lb_spool *s = userdata;
+        struct timespec ts = { .tv_sec = s->interval_ms / 1000,
+                               .tv_nsec = (long) (s->interval_ms % 1000) * 1000000L };
+
+        while (!atomic_load(&s->stop)) {
+                nanosleep(&ts, NULL);
+                (void) lb_spool_sync(s);
+        }
+        return NULL;
+}
+
+int lb_spool_start_sync(struct lb_spool *s, unsigned interval_ms) {
+        int r;
+
+        s->interval_ms = interval_ms ? interval_ms : 100;
+        r = pthread_create(&s->thread, NULL, sync_thread, s);
+        if (r != 0)
+                return -r;
+        s->thread_running = true;
+        return 0;
+}
+
+int lb_spool_close(struct lb_spool *s) {
+        int r;
+
+        if (s->thread_running) {
+                atomic_store(&s->stop, true);
+                pthread_join(s->thread, NULL);
+                s->thread_running = false;
+        }
+        r = s->fd >= 0 ? lb_spool_sync(s) : 0;
+        if (s->fd >= 0)
+                close(s->fd);
+        s->fd = -1;
+        free(s->path);
+        s->path = NULL;
+        return r < 0 ? r : atomic_load(&s->error);
+}
