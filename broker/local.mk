@@ -21,3 +21,14 @@ broker_lockboxd_LDADD = broker/liblockbox-broker.la $(LB_COMMON_LIBS) $(MHD_LIBS
 
 # Integration test helpers for every part that needs a real broker.
 dist_noinst_SCRIPTS += tests/integration/lib-broker.sh
+
+# Unit tests (Check; no root, no network): lifecycle with an injected clock,
+# and the calls over a real SQLite file.
+check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
+TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
+tests_unit_test_broker_lifecycle_SOURCES = tests/unit/test_broker_lifecycle.c
+tests_unit_test_broker_lifecycle_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_broker_lifecycle_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)
+tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
+tests_unit_test_broker_store_CFLAGS = $(LB_CHECK_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_broker_store_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS) $(SQLITE_LIBS)
