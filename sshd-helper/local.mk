@@ -15,3 +15,11 @@ tests_unit_test_keys_line_LDADD = $(LB_CHECK_LIBS)
 
 dist_man_MANS += man/lockbox-keys.8
 EXTRA_DIST += conf/sshd_config.d/lockbox.conf
+
+# Integration tests (root; real broker, real sshd on 127.0.0.1) and their helpers.
+TESTS += tests/integration/keys-helper.sh
+dist_check_SCRIPTS += tests/integration/keys-helper.sh
+dist_noinst_SCRIPTS += tests/integration/lib-sshd.sh \
+	tests/integration/keys-fake-broker.py \
+	tests/integration/sshd-pty.py \
+	tests/integration/sshd-fwd-probe.py

@@ -18,6 +18,8 @@
 #                                LB_SSHD_LOCKBOX=none  plain sshd, same PAM stack
 #                                   without pam_lockbox (a peer for comparisons)
 #                                LB_SSHD_HOSTCONF_EXTRA  extra lockbox.conf lines
+#                                LB_SSHD_PAM_MODULE=0  leave pam_lockbox out of the
+#                                   PAM stack whatever the mode (benchmark peer)
 #                              Sets: LB_SSHD_PORT, LB_SSHD_PID, LB_SSHD_DIR,
 #                                LB_SSHD_CONFIG, LB_SSHD_LOG (sshd's -e output),
 #                                LB_SSHD_LIBEXEC (root-owned 0755 dir with copies
@@ -25,6 +27,9 @@
 #                                LB_SSHD_HOSTCONF (lockbox.conf used by all three),
 #                                LB_SSHD_PAM_SERVICE. Call it again for a second
 #                                sshd (save the variables first).
+#                              LB_SSHD_RECORDER_STANDIN=1 when recorder/lockbox-record
+#                                is not built: a shell stand-in runs sessions
+#                                UNRECORDED (tests needing the recorder skip)
 #   lb_ssh USER [ARGS...]      ssh to the last started sshd as USER; ARGS go after
 #                              the destination (options, then a command)
 #   lb_ssh_opts                the options lb_ssh uses, one per line (for -o use
@@ -35,6 +40,7 @@
 # when missing (removed at exit), and /run/sshd.
 
 LB_SSHD_BIN=${LB_SSHD_BIN:-/usr/sbin/sshd}
+LB_SSHD_RECORDER_STANDIN=0
 
 lb_sshd_require() {
     if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then
@@ -70,7 +76,7 @@ lb_sshd_install_prog() {
 
 lb_start_sshd() {
     local name=$1; shift
-    local mode=${LB_SSHD_LOCKBOX:-full}
+    local mode=${LB_SSHD_LOCKBOX:-full} pammod=1
     local dir libexec conf hostconf pamfile link port pid module line recorder
 
     case "$mode" in full|pam|none) ;; *) lb_fail "LB_SSHD_LOCKBOX=$mode";; esac
@@ -100,7 +106,17 @@ lb_start_sshd() {
         # the recorder starts privileged and drops to lockbox-rec (DESIGN §6)
         chmod 4755 "$recorder"
     else
-        LB_SSHD_NO_RECORDER=1
+        # Not built (yet): a stand-in that runs the session unrecorded, so the
+        # access checks can run. Tests that need recording check
+        # LB_SSHD_RECORDER_STANDIN and skip.
+        LB_SSHD_RECORDER_STANDIN=1
+        cat >"$recorder" <<'SH'
+#!/bin/sh
+# test stand-in for lockbox-record (not built): runs the session UNRECORDED
+if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; fi
+exec /bin/sh -i
+SH
+        chmod 0755 "$recorder"
     fi
 
     hostconf=$libexec/lockbox.conf
@@ -141,7 +157,8 @@ lb_start_sshd() {
     # The PAM service: Debian's /etc/pam.d/sshd, with pam_lockbox from the build
     # tree after pam_loginuid (the audit session id must be set first).
     module=$top_builddir/pam_lockbox/.libs/pam_lockbox.so
-    if [ "$mode" != none ] && [ ! -f "$module" ]; then
+    [ "$mode" = none ] || [ "${LB_SSHD_PAM_MODULE:-1}" = 0 ] && pammod=0
+    if [ "$pammod" = 1 ] && [ ! -f "$module" ]; then
         lb_fail "pam_lockbox.so not built ($module)"
     fi
     LB_SSHD_PAM_SERVICE=lbx-test-sshd-$name
@@ -152,11 +169,11 @@ lb_start_sshd() {
         echo "# test PAM service for lb_start_sshd $name (removed at exit)"
         echo "@include common-auth"
         echo "account    required     pam_nologin.so"
-        [ "$mode" != none ] && echo "account    required     $module config=$hostconf"
+        [ "$pammod" = 1 ] && echo "account    required     $module config=$hostconf"
         echo "@include common-account"
         echo "session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so close"
         echo "session    required     pam_loginuid.so"
-        [ "$mode" != none ] && echo "session    required     $module config=$hostconf"
+        [ "$pammod" = 1 ] && echo "session    required     $module config=$hostconf"
         echo "session    optional     pam_keyinit.so force revoke"
         echo "@include common-session"
         echo "session    required     pam_limits.so"
@@ -195,4 +212,34 @@ lb_ssh() {
     local opts
     mapfile -t opts < <(lb_ssh_opts)
     ssh -F /dev/null "${opts[@]}" -l "$user" 127.0.0.1 "$@"
+}
+
+# ---- requests and keys at the test broker (curl over LB_BROKER_SOCK) -------
+#   lb_api_as USER METHOD PATH [JSON]   prints the answer; non-zero unless 2xx
+#   lb_req_new OPERATOR HOST USER [DURATION_S]   prints the new request's id
+#   lb_req_approve APPROVER ID / lb_req_revoke APPROVER ID / lb_req_deny APPROVER ID
+#   lb_req_key OPERATOR ID KEYFILE      makes KEYFILE(.pub) and registers it
+lb_api_as() {
+    local user=$1 method=$2 path=$3 json=${4:-} out code
+    out=$(cd / && runuser -u "$user" -- curl -sS --max-time 10 --unix-socket "$LB_BROKER_SOCK" \
+        -X "$method" -H 'Content-Type: application/json' ${json:+--data-binary "$json"} \
+        -w '\n%{http_code}' "http://lockbox$path") || return 1
+    code=${out##*$'\n'}
+    printf '%s\n' "${out%$'\n'*}"
+    [ "${code:0:1}" = 2 ]
+}
+lb_req_new() {
+    local op=$1 host=$2 user=$3 dur=${4:-3600}
+    lb_api_as "$op" POST /v1/requests \
+        "{\"hosts\":[\"$host\"],\"user\":\"$user\",\"reason\":\"test\",\"ticket\":\"T-1\",\"duration_s\":$dur}" |
+        jq -er .id
+}
+lb_req_approve() { lb_api_as "$1" POST "/v1/requests/$2/approve" '{"comment":"ok"}' >/dev/null; }
+lb_req_deny() { lb_api_as "$1" POST "/v1/requests/$2/deny" '{"reason":"no"}' >/dev/null; }
+lb_req_revoke() { lb_api_as "$1" POST "/v1/requests/$2/revoke" '{"reason":"enough"}' >/dev/null; }
+lb_req_key() {
+    local op=$1 id=$2 file=$3
+    rm -f "$file" "$file.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "test" -f "$file" </dev/null
+    lb_api_as "$op" POST "/v1/requests/$id/keys" "$(jq -cn --arg k "$(cat "$file.pub")" '{public_key:$k}')" >/dev/null
 }
