@@ -1,9 +1,690 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lockboxctl doctor: placeholder until its implementation lands. */
+/* lockboxctl doctor: check a host's setup and say, per check, OK or what to fix.
+ *
+ * FAIL: something that lets an operator around the lockbox (or around its
+ * recording); the exit status is then 1. WARN: something that makes managed
+ * logins fail closed or evidence poorer, but is no way around the lockbox.
+ * The list and the class of each check are in lockboxctl(1). */
 #include "config.h"
 
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "broker_client.h"
+#include "conf.h"
 #include "ctl.h"
+#include "doctor.h"
+#include "evidence.h"
+#include "util.h"
+
+#define RUN_MAX_OUTPUT (4 * 1024 * 1024)
+#define PROBE_USER "lbx-doctor-probe"
+
+enum status { ST_OK, ST_WARN, ST_FAIL, ST_SKIP };
+static const char *const status_name[] = { "OK", "WARN", "FAIL", "SKIP" };
+static const char *const status_json[] = { "ok", "warn", "fail", "skip" };
+
+struct doctor {
+        const char *root;           /* "" for / */
+        const char *config_path;    /* NULL: the default */
+        const char *sshd_config;    /* without root */
+        const char *pam_service;
+        const char *operator_user;  /* for sshd's Match; NULL: find one */
+        struct lb_host_conf conf;
+        json_t *checks;
+        unsigned n_fail, n_warn;
+};
+
+_printf_(4, 5)
+static void report(struct doctor *d, enum status st, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                msg = NULL;
+        if (st == ST_FAIL)
+                d->n_fail++;
+        else if (st == ST_WARN)
+                d->n_warn++;
+        json_array_append_new(d->checks, json_pack("{s:s, s:s, s:s}", "check", name,
+                                                   "status", status_json[st],
+                                                   "detail", msg ? msg : "out of memory"));
+}
+
+static char *rooted(const struct doctor *d, const char *path) {
+        return lb_asprintf("%s%s", d->root, path);
+}
+
+/* Run argv (no shell), stdout captured, stderr dropped. Returns the exit
+ * status (>= 0) or -errno. */
+static int run_capture(char *const argv[], char **ret_out) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, size = 0;
+        int pfd[2], status;
+        pid_t pid;
+
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(pfd[0]);
+                close(pfd[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                if (dup2(pfd[1], STDOUT_FILENO) < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0 ||
+                    dup2(null, STDIN_FILENO) < 0)
+                        _exit(127);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(pfd[1]);
+        for (;;) {
+                ssize_t n;
+
+                if (size - len < 4096) {
+                        char *nb;
+
+                        if (size >= RUN_MAX_OUTPUT)
+                                break;
+                        nb = realloc(buf, size + 65536);
+                        if (!nb)
+                                break;
+                        buf = nb;
+                        size += 65536;
+                }
+                n = read(pfd[0], buf + len, size - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+        }
+        close(pfd[0]);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!buf)
+                return -ENOMEM;
+        buf[len] = 0;
+        if (ret_out)
+                *ret_out = TAKE_PTR(buf);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static const char *find_program(const char *const *candidates) {
+        for (size_t i = 0; candidates[i]; i++)
+                if (access(candidates[i], X_OK) == 0)
+                        return candidates[i];
+        return NULL;
+}
+
+/* ---- configuration ---------------------------------------------------------- */
+
+static void conf_problem(void *userdata, const char *path, unsigned line, const char *key,
+                         int error) {
+        struct doctor *d = userdata;
+        _cleanup_free_ char *sk = lb_term_safe(key ? key : "");
+
+        report(d, ST_WARN, "config", "%s:%u: %s%s%s", path, line, strna(sk), key ? ": " : "",
+               error == -ENOENT ? "unknown key" : strerror(-error));
+}
+
+static int check_config(struct doctor *d) {
+        _cleanup_free_ char *path = rooted(d, d->config_path ? d->config_path : LB_HOST_CONF_PATH);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        lb_host_conf_init(&d->conf);
+        r = lb_host_conf_load(&d->conf, path, d->config_path != NULL, conf_problem, d);
+        if (r == -ENOENT && !d->config_path) {
+                report(d, ST_WARN, "config", "%s is missing: using the defaults", path);
+                return 0;
+        }
+        if (r < 0) {
+                report(d, ST_WARN, "config", "cannot read %s: %s (managed logins fail closed)", path,
+                       strerror(-r));
+                return 0;
+        }
+        if (r == 0)
+                report(d, ST_OK, "config", "%s", path);
+        return 0;
+}
+
+/* ---- PAM ---------------------------------------------------------------------- */
+
+static bool control_is_mandatory(const char *control) {
+        return streq(control, "required") || streq(control, "requisite");
+}
+
+static void check_pam_stage(struct doctor *d, const char *stage) {
+        _cleanup_(lb_pam_stack_done) struct lb_pam_stack s = {};
+        _cleanup_free_ char *err = NULL, *why = NULL, *name = lb_asprintf("pam-%s", stage);
+        const struct lb_pam_line *l;
+        long i, lu;
+        int r;
+
+        r = lb_pam_stack_load(d->root, d->pam_service, stage, &s, &err);
+        if (r < 0) {
+                report(d, ST_FAIL, name, "cannot read %s: %s", strna(err), strerror(-r));
+                return;
+        }
+        i = lb_pam_stack_find(&s, "pam_lockbox.so");
+        if (i < 0) {
+                report(d, ST_FAIL, name,
+                       "pam_lockbox.so is not in the %s stack of /etc/pam.d/%s: add '%s required pam_lockbox.so'",
+                       stage, d->pam_service, stage);
+                return;
+        }
+        l = &s.lines[i];
+        if (!control_is_mandatory(l->control)) {
+                report(d, ST_FAIL, name, "pam_lockbox.so is '%s' (%s:%u): make it 'required'",
+                       l->control, l->file, l->line);
+                return;
+        }
+        if (l->substack) {
+                report(d, ST_FAIL, name,
+                       "pam_lockbox.so is inside a substack (%s:%u): put it in /etc/pam.d/%s itself",
+                       l->file, l->line, d->pam_service);
+                return;
+        }
+        why = lb_pam_stack_skips(&s, (size_t) i);
+        if (why) {
+                report(d, ST_FAIL, name, "pam_lockbox.so (%s:%u) can be skipped: %s", l->file, l->line, why);
+                return;
+        }
+        report(d, ST_OK, name, "pam_lockbox.so is '%s' (%s:%u)", l->control, l->file, l->line);
+
+        if (!streq(stage, "session"))
+                return;
+        lu = lb_pam_stack_find(&s, "pam_loginuid.so");
+        if (lu < 0)
+                report(d, ST_FAIL, "pam-loginuid",
+                       "pam_loginuid.so is not in the session stack: add 'session required pam_loginuid.so' before pam_lockbox.so (the recorder needs the audit session id)");
+        else if (lu > i)
+                report(d, ST_FAIL, "pam-loginuid",
+                       "pam_loginuid.so (%s:%u) comes after pam_lockbox.so (%s:%u): move it before",
+                       s.lines[lu].file, s.lines[lu].line, l->file, l->line);
+        else
+                report(d, ST_OK, "pam-loginuid", "pam_loginuid.so (%s:%u) is before pam_lockbox.so",
+                       s.lines[lu].file, s.lines[lu].line);
+}
+
+/* ---- sshd ---------------------------------------------------------------------- */
+
+/* An account sshd's Match can be evaluated for: --operator, a member of the
+ * operator group, or a listed operator. Static storage or the conf. */
+static const char *find_operator(struct doctor *d) {
+        struct group *g;
+
+        if (d->operator_user)
+                return d->operator_user;
+        if (d->conf.operator_group && (g = getgrnam(d->conf.operator_group)) && g->gr_mem[0]) {
+                static char name[LOGIN_NAME_MAX + 1];
+                snprintf(name, sizeof(name), "%s", g->gr_mem[0]);
+                return name;
+        }
+        for (size_t i = 0; d->conf.operators && d->conf.operators[i]; i++)
+                if (getpwnam(d->conf.operators[i]))
+                        return d->conf.operators[i];
+        return NULL;
+}
+
+static int sshd_settings(struct doctor *d, struct lb_sshd_settings *ret, char **ret_how) {
+        static const char *const sshds[] = { "/usr/sbin/sshd", "/usr/local/sbin/sshd", NULL };
+        _cleanup_free_ char *err = NULL;
+        const char *sshd = find_program(sshds), *op;
+        int r;
+
+        op = find_operator(d);
+        if (isempty(d->root) && sshd && op) {
+                _cleanup_free_ char *out = NULL, *spec = NULL;
+                char *argv[] = { (char *) sshd, (char *) "-T", (char *) "-C", NULL,
+                                 (char *) "-f", (char *) d->sshd_config, NULL };
+
+                spec = lb_asprintf("user=%s,host=localhost,addr=127.0.0.1", op);
+                if (!spec)
+                        return -ENOMEM;
+                argv[3] = spec;
+                r = run_capture(argv, &out);
+                if (r == 0 && lb_sshd_settings_parse_T(out, ret) >= 0 && ret->n > 0) {
+                        *ret_how = lb_asprintf("sshd -T for %s", op);
+                        return 0;
+                }
+                lb_sshd_settings_done(ret);
+        }
+        r = lb_sshd_settings_load(d->root, d->sshd_config, op, d->conf.operator_group, ret, &err);
+        if (r < 0) {
+                report(d, ST_FAIL, "sshd", "cannot read %s: %s", err ? err : d->sshd_config,
+                       strerror(-r));
+                return r;
+        }
+        *ret_how = lb_asprintf("%s for group %s", d->sshd_config, strna(d->conf.operator_group));
+        return 0;
+}
+
+static const char *first_word(const char *s, char *buf, size_t size) {
+        size_t n = strcspn(s, " \t");
+
+        if (n >= size)
+                n = size - 1;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        return buf;
+}
+
+static void expect(struct doctor *d, const struct lb_sshd_settings *s, const char *how,
+                   const char *key, const char *Key, const char *want) {
+        _cleanup_free_ char *name = lb_asprintf("sshd-%s", key);
+        const char *v = lb_sshd_settings_get(s, key);
+
+        if (v && strcasecmp(v, want) == 0)
+                report(d, ST_OK, name, "%s %s", Key, want);
+        else
+                report(d, ST_FAIL, name, "%s is '%s' for operators (%s): set '%s %s' in the Match block",
+                       Key, v ? v : "unset", how, Key, want);
+}
+
+/* Every component of path (under root) owned by root and not writable by
+ * group or others (sshd checks the keys command the same way). */
+static int path_safe(struct doctor *d, const char *path, char **ret_why) {
+        _cleanup_free_ char *full = rooted(d, path), *real = NULL;
+        size_t rootlen = strlen(d->root);
+        char *p;
+
+        if (!full)
+                return -ENOMEM;
+        real = realpath(full, NULL);
+        if (!real) {
+                *ret_why = lb_asprintf("%s: %s", full, strerror(errno));
+                return 0;
+        }
+        if (rootlen > 0 && (!strneq(real, d->root, rootlen) || (real[rootlen] && real[rootlen] != '/'))) {
+                *ret_why = lb_asprintf("%s resolves outside %s", full, d->root);
+                return 0;
+        }
+        p = real + rootlen;
+        for (;;) {
+                struct stat st;
+                char saved;
+                char *end = strchr(p + 1, '/');
+
+                if (end) {
+                        saved = *end;
+                        *end = 0;
+                }
+                if (stat(*real ? real : "/", &st) < 0) {
+                        *ret_why = lb_asprintf("%s: %s", real, strerror(errno));
+                        return 0;
+                }
+                if (st.st_uid != 0) {
+                        *ret_why = lb_asprintf("%s is owned by uid %u, not root", real, (unsigned) st.st_uid);
+                        return 0;
+                }
+                if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                        *ret_why = lb_asprintf("%s is group- or world-writable (mode %04o)", real,
+                                               (unsigned) (st.st_mode & 07777));
+                        return 0;
+                }
+                if (!end)
+                        break;
+                *end = saved;
+                p = end;
+        }
+        *ret_why = NULL;
+        return 1;
+}
+
+static void check_sshd(struct doctor *d) {
+        _cleanup_(lb_sshd_settings_done) struct lb_sshd_settings s = {};
+        _cleanup_free_ char *how = NULL, *why = NULL;
+        const char *v;
+        char prog[PATH_MAX];
+
+        if (sshd_settings(d, &s, &how) < 0)
+                return;
+
+        expect(d, &s, how, "authorizedkeysfile", "AuthorizedKeysFile", "none");
+
+        v = lb_sshd_settings_get(&s, "authorizedkeyscommand");
+        first_word(v ? v : "none", prog, sizeof(prog));
+        {
+                const char *b = strrchr(prog, '/');
+                if (!b || !streq(b + 1, "lockbox-keys"))
+                        report(d, ST_FAIL, "sshd-authorizedkeyscommand",
+                               "AuthorizedKeysCommand is '%s' for operators (%s): set 'AuthorizedKeysCommand %s/lockbox-keys %%u %%f %%t %%k'",
+                               v ? v : "unset", how, LOCKBOX_LIBEXECDIR);
+                else if (!strstr(v, "%u") || !strstr(v, "%k"))
+                        report(d, ST_FAIL, "sshd-authorizedkeyscommand",
+                               "AuthorizedKeysCommand '%s' lacks %%u or %%k: use '%s %%u %%f %%t %%k'", v, prog);
+                else
+                        report(d, ST_OK, "sshd-authorizedkeyscommand", "%s", v);
+        }
+
+        v = lb_sshd_settings_get(&s, "authorizedkeyscommanduser");
+        if (!v || streq(v, "none") || streq(v, "root"))
+                report(d, ST_FAIL, "sshd-authorizedkeyscommanduser",
+                       "AuthorizedKeysCommandUser is '%s' (%s): set 'AuthorizedKeysCommandUser lockbox-keys'",
+                       v ? v : "unset", how);
+        else if (!getpwnam(v))
+                report(d, ST_FAIL, "sshd-authorizedkeyscommanduser",
+                       "AuthorizedKeysCommandUser %s does not exist: create it (systemd-sysusers)", v);
+        else
+                report(d, ST_OK, "sshd-authorizedkeyscommanduser", "%s", v);
+
+        expect(d, &s, how, "disableforwarding", "DisableForwarding", "yes");
+        expect(d, &s, how, "permittunnel", "PermitTunnel", "no");
+        expect(d, &s, how, "permituserrc", "PermitUserRC", "no");
+        expect(d, &s, how, "maxsessions", "MaxSessions", "1");
+
+        v = lb_sshd_settings_get(&s, "forcecommand");
+        first_word(v ? v : "none", prog, sizeof(prog));
+        if (!d->conf.recorder || !streq(prog, d->conf.recorder))
+                report(d, ST_FAIL, "sshd-forcecommand",
+                       "ForceCommand is '%s' for operators (%s): set 'ForceCommand %s'", v ? v : "unset",
+                       how, strna(d->conf.recorder));
+        else
+                report(d, ST_OK, "sshd-forcecommand", "%s", v);
+
+        expect(d, &s, how, "exposeauthinfo", "ExposeAuthInfo", "yes");
+        expect(d, &s, how, "usepam", "UsePAM", "yes");
+
+        /* the keys command itself */
+        v = lb_sshd_settings_get(&s, "authorizedkeyscommand");
+        first_word(v ? v : "none", prog, sizeof(prog));
+        if (strrchr(prog, '/') && streq(strrchr(prog, '/') + 1, "lockbox-keys")) {
+                if (path_safe(d, prog, &why) > 0)
+                        report(d, ST_OK, "keys-command", "%s and its directories are root-owned, not group/world-writable", prog);
+                else
+                        report(d, ST_FAIL, "keys-command", "%s: %s: make it root-owned and not group/world-writable",
+                               prog, strna(why));
+        } else
+                report(d, ST_SKIP, "keys-command", "no lockbox-keys command to check (see sshd-authorizedkeyscommand)");
+}
+
+/* ---- recorder -------------------------------------------------------------------- */
+
+static void check_recorder(struct doctor *d) {
+        _cleanup_free_ char *full = NULL, *why = NULL;
+        struct stat st;
+
+        if (!d->conf.recorder) {
+                report(d, ST_FAIL, "recorder", "no recorder configured");
+                return;
+        }
+        full = rooted(d, d->conf.recorder);
+        if (!full || stat(full, &st) < 0) {
+                report(d, ST_FAIL, "recorder", "%s: %s: install lockbox-record", strna(full),
+                       strerror(full ? errno : ENOMEM));
+                return;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+                report(d, ST_FAIL, "recorder",
+                       "%s is not setuid root (owner uid %u, mode %04o): chown root:root %s && chmod 4755 %s (operators could stop it)",
+                       full, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), d->conf.recorder,
+                       d->conf.recorder);
+                return;
+        }
+        if (path_safe(d, d->conf.recorder, &why) <= 0) {
+                report(d, ST_FAIL, "recorder", "%s: make it root-owned and not group/world-writable", strna(why));
+                return;
+        }
+        if (!d->conf.record_user || !getpwnam(d->conf.record_user)) {
+                report(d, ST_FAIL, "recorder", "its service user '%s' does not exist: create it (systemd-sysusers)",
+                       strna(d->conf.record_user));
+                return;
+        }
+        report(d, ST_OK, "recorder", "%s is setuid root, runs as %s", d->conf.recorder, d->conf.record_user);
+}
+
+/* ---- audit, journald, broker ------------------------------------------------------- */
+
+static void check_audit(struct doctor *d) {
+        static const char *const auditctls[] = { "/usr/sbin/auditctl", "/sbin/auditctl", NULL };
+        _cleanup_free_ char *rules_path = rooted(d, SYSCONFDIR "/audit/rules.d/lockbox.rules");
+        _cleanup_free_ char *rules = NULL, *status = NULL, *loaded = NULL;
+        const char *auditctl = find_program(auditctls);
+        size_t len;
+        unsigned keys = 0;
+        char *save = NULL, *line;
+
+        if (!auditctl) {
+                report(d, ST_WARN, "audit", "auditctl not found: install auditd (commands are then recorded from /proc, less exactly)");
+                return;
+        }
+        if (run_capture((char *const[]) { (char *) auditctl, (char *) "-s", NULL }, &status) != 0 ||
+            !(strstr(status, "enabled 1") || strstr(status, "enabled 2"))) {
+                report(d, ST_WARN, "audit", "kernel audit is not enabled (auditctl -s): start auditd");
+                return;
+        }
+        if (!rules_path || lb_read_file(rules_path, 1024 * 1024, &rules, &len) < 0) {
+                report(d, ST_WARN, "audit", "%s is missing: install it and run augenrules --load", strna(rules_path));
+                return;
+        }
+        if (run_capture((char *const[]) { (char *) auditctl, (char *) "-l", NULL }, &loaded) != 0) {
+                report(d, ST_WARN, "audit", "auditctl -l failed (not root?)");
+                return;
+        }
+        /* each key the rules file sets must be on a loaded rule */
+        for (line = strtok_r(rules, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *want = NULL;
+                const char *k = strstr(line, "-k ");
+                size_t n;
+
+                if (line[0] == '#')
+                        continue;
+                if (k)
+                        k += 3;
+                else if ((k = strstr(line, "key=")))
+                        k += 4;
+                else
+                        continue;
+                while (*k == ' ')
+                        k++;
+                n = strcspn(k, " \t");
+                want = lb_asprintf("key=%.*s", (int) n, k);
+                if (!want)
+                        continue;
+                keys++;
+                if (!strstr(loaded, want)) {
+                        report(d, ST_WARN, "audit", "the rule with %s from %s is not loaded: run augenrules --load",
+                               want, SYSCONFDIR "/audit/rules.d/lockbox.rules");
+                        return;
+                }
+        }
+        if (keys == 0)
+                report(d, ST_WARN, "audit", "%s sets no rule key", rules_path);
+        else
+                report(d, ST_OK, "audit", "enabled, the lockbox rules are loaded");
+}
+
+static void check_journald(struct doctor *d) {
+        if (lb_journal_available() > 0)
+                report(d, ST_OK, "journald", "%s", lb_journal_socket_path());
+        else
+                report(d, ST_WARN, "journald", "%s does not answer: start systemd-journald (the recorder ends sessions without it)",
+                       lb_journal_socket_path());
+}
+
+static void check_broker(struct doctor *d) {
+        _cleanup_free_ char *host = NULL, *err = NULL, *sb = NULL;
+        struct lb_broker b = {};
+        struct lb_access a = {};
+        json_t *j = NULL;
+        int r;
+
+        sb = lb_term_safe(strna(d->conf.broker));
+        r = lb_broker_init(&b, &d->conf);
+        if (r < 0) {
+                report(d, ST_WARN, "broker", "cannot use broker %s (token_file, ca_file?): %s", strna(sb),
+                       strerror(-r));
+                return;
+        }
+        r = lb_broker_call(&b, "GET", "/v1/health", NULL, &j, &err);
+        if (r < 0) {
+                _cleanup_free_ char *se = lb_term_safe(err ? err : strerror(-r));
+                report(d, ST_WARN, "broker", "%s: /v1/health: %s (managed logins are refused)", strna(sb), strna(se));
+                lb_broker_done(&b);
+                return;
+        }
+        if (!streq(strna(json_string_value(json_object_get(j, "status"))), "ok"))
+                report(d, ST_WARN, "broker", "%s answers but is not healthy", strna(sb));
+        else
+                report(d, ST_OK, "broker", "%s is healthy", strna(sb));
+        json_decref(j);
+
+        r = lb_host_conf_host_name(&d->conf, &host);
+        if (r < 0) {
+                report(d, ST_WARN, "broker-host", "this host's name is not valid: set host_name in lockbox.conf");
+                lb_broker_done(&b);
+                return;
+        }
+        r = lb_broker_access(&b, host, PROBE_USER, &a);
+        if (r == -EACCES)
+                report(d, ST_WARN, "broker-host",
+                       "the broker refused a host call for %s: make a host token (lockboxctl token create --role host --host %s) and set token_file",
+                       host, host);
+        else if (r < 0)
+                report(d, ST_WARN, "broker-host", "host call for %s failed: %s", host, strerror(-r));
+        else if (a.allow)
+                report(d, ST_WARN, "broker-host", "the broker allows the nonexistent account %s on %s", PROBE_USER, host);
+        else
+                report(d, ST_OK, "broker-host", "host calls for %s are answered", host);
+        lb_access_done(&a);
+        lb_broker_done(&b);
+}
+
+/* ---- output ----------------------------------------------------------------------- */
+
+static int print_report(struct doctor *d, bool json) {
+        size_t i, width = 0;
+        json_t *c;
+
+        if (json) {
+                json_auto_t *o = json_pack("{s:b, s:i, s:i, s:O}", "ok", d->n_fail == 0,
+                                                              "failures", (json_int_t) d->n_fail,
+                                                              "warnings", (json_int_t) d->n_warn,
+                                                              "checks", d->checks);
+                if (!o)
+                        return lb_ctl_error("doctor: out of memory");
+                lb_ctl_print_json(o);
+        } else {
+                json_array_foreach(d->checks, i, c)
+                        width = MAX(width, strlen(json_string_value(json_object_get(c, "check"))));
+                json_array_foreach(d->checks, i, c) {
+                        const char *st = json_string_value(json_object_get(c, "status"));
+                        _cleanup_free_ char *detail = lb_term_safe(json_string_value(json_object_get(c, "detail")));
+                        size_t k;
+
+                        for (k = 0; k < ELEMENTSOF(status_json); k++)
+                                if (streq(st, status_json[k]))
+                                        break;
+                        printf("%-4s  %-*s  %s\n", k < ELEMENTSOF(status_name) ? status_name[k] : st,
+                               (int) width, json_string_value(json_object_get(c, "check")), strna(detail));
+                }
+                printf("%u failure%s, %u warning%s\n", d->n_fail, d->n_fail == 1 ? "" : "s", d->n_warn,
+                       d->n_warn == 1 ? "" : "s");
+        }
+        fflush(stdout);
+        return d->n_fail > 0 ? LB_EXIT_FAILURE : LB_EXIT_OK;
+}
+
+static void help(void) {
+        printf("Usage: lockboxctl doctor [--config FILE] [--sshd-config FILE] [--pam-service NAME]\n"
+               "                         [--root DIR] [--operator USER] [--json]\n"
+               "Check this host's Lockbox setup: PAM stack, sshd settings for operators, keys\n"
+               "command and recorder permissions, audit rules, journald, broker. One line per\n"
+               "check: OK, WARN or FAIL with what to fix. Exit 1 when a FAIL lets an operator\n"
+               "around the lockbox.\n");
+}
 
 int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
-        return lb_ctl_error("doctor: not yet available");
+        enum { ARG_CONFIG = 0x100, ARG_SSHD, ARG_PAM, ARG_ROOT, ARG_OPERATOR, ARG_JSON };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "sshd-config", required_argument, NULL, ARG_SSHD },
+                { "pam-service", required_argument, NULL, ARG_PAM },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "operator", required_argument, NULL, ARG_OPERATOR },
+                { "json", no_argument, NULL, ARG_JSON },
+                {}
+        };
+        struct doctor d = {
+                .root = "",
+                .sshd_config = SYSCONFDIR "/ssh/sshd_config",
+                .pam_service = "sshd",
+        };
+        bool json = ctl->json;
+        _cleanup_free_ char *root = NULL;
+        int c, ret;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return LB_EXIT_OK;
+                case ARG_CONFIG:
+                        d.config_path = optarg;
+                        break;
+                case ARG_SSHD:
+                        d.sshd_config = optarg;
+                        break;
+                case ARG_PAM:
+                        if (isempty(optarg) || strchr(optarg, '/'))
+                                return lb_ctl_usage_error("doctor", "--pam-service takes a name in /etc/pam.d");
+                        d.pam_service = optarg;
+                        break;
+                case ARG_ROOT:
+                        free(root);
+                        root = realpath(optarg, NULL);
+                        if (!root)
+                                return lb_ctl_usage_error("doctor", "--root %s: %s", optarg, strerror(errno));
+                        if (streq(root, "/"))
+                                root[0] = 0;
+                        break;
+                case ARG_OPERATOR:
+                        d.operator_user = optarg;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return lb_ctl_usage_error("doctor", "bad option");
+                }
+        if (optind < argc)
+                return lb_ctl_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+        if (root)
+                d.root = root;
+
+        d.checks = json_array();
+        if (!d.checks || check_config(&d) < 0)
+                return lb_ctl_error("doctor: out of memory");
+        check_pam_stage(&d, "account");
+        check_pam_stage(&d, "session");
+        check_sshd(&d);
+        check_recorder(&d);
+        check_audit(&d);
+        check_journald(&d);
+        check_broker(&d);
+
+        ret = print_report(&d, json);
+        json_decref(d.checks);
+        lb_host_conf_done(&d.conf);
+        return ret;
 }

@@ -18,7 +18,8 @@ lockboxctl_SOURCES = \
 	cli/cmd_token.c \
 	cli/cmd_health.c \
 	cli/cmd_connect.c \
-	cli/cmd_doctor.c
+	cli/cmd_doctor.c \
+	cli/doctor.c cli/doctor.h
 lockboxctl_CFLAGS = $(LB_COMMON_CFLAGS)
 lockboxctl_LDADD = cli/liblockboxctl.la $(LB_COMMON_LIBS)
 
@@ -33,3 +34,10 @@ tests_unit_test_cli_auditchain_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/cli
 tests_unit_test_cli_auditchain_LDADD = cli/liblockboxctl.la $(LB_CHECK_LIBS)
 
 dist_man_MANS += man/lockboxctl.1
+
+# Integration tests: the broker API and lockboxctl against a real lockboxd
+# (root; exit 77 otherwise).
+TESTS += tests/integration/api-unix.sh tests/integration/api-tls.sh tests/integration/cli-flow.sh
+dist_check_SCRIPTS += tests/integration/api-unix.sh tests/integration/api-tls.sh \
+	tests/integration/cli-flow.sh
+dist_noinst_SCRIPTS += tests/integration/api-lib.sh

@@ -1,0 +1,266 @@
+#!/bin/bash
+# lockboxctl doctor, on a host the test builds in a temporary root (--root):
+# a good setup is all OK (exit 0); then one thing at a time is broken, the
+# check that guards it must say FAIL (exit 1), and the setup is restored.
+# Then sshd's own view (sshd -T) of a separate config, with a real operator
+# account, and the WARN-only checks (audit rule, journald) with real auditd.
+. "$top_srcdir/tests/integration/lib.sh"
+lb_require_root
+lb_lock
+if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then echo "SKIP: integration test"; exit 77; fi
+
+CTL=$top_builddir/lockboxctl
+[ -x "$CTL" ] || lb_fail "lockboxctl not built"
+lb_tmpdir
+R=$LB_TMP/root
+OPS=lbx-doc-ops
+
+getent group "$OPS" >/dev/null || { groupadd -r "$OPS"; lb_defer "groupdel '$OPS'"; }
+for u in lockbox-keys lockbox-rec; do
+    if ! getent passwd "$u" >/dev/null; then
+        useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u"
+        lb_defer "userdel '$u'"
+    fi
+done
+
+write_good() {
+    rm -rf "$R"
+    install -d -m 0755 "$R/etc/lockbox" "$R/etc/pam.d" "$R/etc/ssh/sshd_config.d" \
+        "$R/usr/libexec/lockbox" "$R/etc/audit/rules.d"
+    cat >"$R/etc/lockbox/lockbox.conf" <<EOF
+broker = unix:$LB_TMP/no-broker.sock
+operator_group = $OPS
+recorder = /usr/libexec/lockbox/lockbox-record
+EOF
+    cat >"$R/etc/pam.d/common-account" <<'EOF'
+account [success=1 new_authtok_reqd=done default=ignore] pam_unix.so
+account requisite pam_deny.so
+account required pam_permit.so
+EOF
+    cat >"$R/etc/pam.d/common-session" <<'EOF'
+session [default=1] pam_permit.so
+session requisite pam_deny.so
+session required pam_permit.so
+session required pam_unix.so
+EOF
+    cat >"$R/etc/pam.d/sshd" <<'EOF'
+# the sshd service of a host set up for Lockbox
+@include common-auth
+account    required     pam_nologin.so
+@include common-account
+account    required     pam_lockbox.so
+session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so close
+session    required     pam_loginuid.so
+session    required     pam_lockbox.so
+session    optional     pam_keyinit.so force revoke
+@include common-session
+EOF
+    : >"$R/etc/pam.d/common-auth"
+    cat >"$R/etc/ssh/sshd_config" <<'EOF'
+Include /etc/ssh/sshd_config.d/*.conf
+KbdInteractiveAuthentication no
+UsePAM yes
+X11Forwarding yes
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+    cp "$top_srcdir/conf/sshd_config.d/lockbox.conf" "$R/etc/ssh/sshd_config.d/lockbox.conf"
+    sed -i "s/^Match Group lockbox-operators/Match Group $OPS/" "$R/etc/ssh/sshd_config.d/lockbox.conf"
+    install -o root -g root -m 0755 /bin/true "$R/usr/libexec/lockbox/lockbox-keys"
+    install -o root -g root -m 4755 /bin/true "$R/usr/libexec/lockbox/lockbox-record"
+    echo "-a always,exit -F arch=b64 -S execve -F key=lbx-doctor-test" >"$R/etc/audit/rules.d/lockbox.rules"
+}
+
+# doctor [ARGS...]: run it on the test root; JSON in $OUT, exit status in $RC
+doctor() {
+    set +e
+    OUT=$(LOCKBOX_JOURNAL_SOCKET=${JSOCK:-} "$CTL" doctor --json --root "$R" --config /etc/lockbox/lockbox.conf "$@")
+    RC=$?
+    set -e
+}
+# status CHECK: the status doctor gave to CHECK (several lines: "ok", "fail"...)
+status() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(",".join(sorted({c["status"] for c in d["checks"] if c["check"] == sys.argv[2]})) or "missing")
+' "$OUT" "$1"
+}
+detail() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(" | ".join(c["detail"] for c in d["checks"] if c["check"] == sys.argv[2]))
+' "$OUT" "$1"
+}
+failing() {
+    python3 -c '
+import json, sys
+print(" ".join(c["check"] for c in json.loads(sys.argv[1])["checks"] if c["status"] == "fail"))
+' "$OUT"
+}
+
+# expect_fail CHECK WHAT: after a break, CHECK (and only CHECK) fails, exit 1
+expect_fail() {
+    local check=$1 what=$2
+    doctor
+    [ "$RC" = 1 ] || lb_fail "$what: doctor exit $RC, wanted 1: $OUT"
+    [ "$(status "$check")" = fail ] || lb_fail "$what: $check is $(status "$check"), wanted fail: $OUT"
+    [ "$(failing)" = "$check" ] || lb_fail "$what: other checks fail too: $(failing)"
+    lb_pass "$what -> FAIL $check: $(detail "$check")"
+    write_good
+}
+
+# ---- a good setup: every FAIL-class check is OK ------------------------------
+write_good
+JSOCK=$LB_TMP/no-journal.sock
+doctor
+[ "$RC" = 0 ] || lb_fail "good setup: exit $RC: $OUT"
+for c in config pam-account pam-session pam-loginuid sshd-authorizedkeysfile \
+         sshd-authorizedkeyscommand sshd-authorizedkeyscommanduser sshd-disableforwarding \
+         sshd-permittunnel sshd-permituserrc sshd-maxsessions sshd-forcecommand \
+         sshd-exposeauthinfo sshd-usepam keys-command recorder; do
+    [ "$(status $c)" = ok ] || lb_fail "good setup: $c is $(status $c): $OUT"
+done
+# WARN-class checks never change the exit status: no journald at this socket,
+# no broker at all
+[ "$(status journald)" = warn ] || lb_fail "journald at a dead socket: $(status journald)"
+[ "$(status broker)" = warn ] || lb_fail "no broker: $(status broker)"
+lb_pass "good setup: every check that guards the lockbox is OK, exit 0 (journald, broker: WARN)"
+
+# the table for people names every check once, aligned
+set +e
+table=$("$CTL" doctor --root "$R" --config /etc/lockbox/lockbox.conf)
+set -e
+echo "$table" | grep -qE '^OK    pam-account +pam_lockbox.so is .required.' || lb_fail "table: $table"
+echo "$table" | grep -qE '^WARN  broker ' || lb_fail "table: $table"
+lb_pass "table output"
+
+# ---- the PAM stack ------------------------------------------------------------
+sed -i '/^account *required *pam_lockbox.so/d' "$R/etc/pam.d/sshd"
+expect_fail pam-account "pam_lockbox missing from account"
+sed -i 's/^account *required *pam_lockbox.so/account optional pam_lockbox.so/' "$R/etc/pam.d/sshd"
+expect_fail pam-account "pam_lockbox optional in account"
+sed -i 's/^session *required *pam_lockbox.so/session sufficient pam_lockbox.so/' "$R/etc/pam.d/sshd"
+expect_fail pam-session "pam_lockbox sufficient in session"
+sed -i '/^session *required *pam_lockbox.so/d' "$R/etc/pam.d/sshd"
+expect_fail pam-session "pam_lockbox missing from session"
+sed -i 's/^account    required     pam_nologin.so/account sufficient pam_permit.so/' "$R/etc/pam.d/sshd"
+expect_fail pam-account "a sufficient module before pam_lockbox"
+sed -i 's/^account    required     pam_nologin.so/account [success=4 default=ignore] pam_succeed_if.so user ingroup x/' "$R/etc/pam.d/sshd"
+expect_fail pam-account "a success=N jump over pam_lockbox"
+echo "account sufficient pam_permit.so" >>"$R/etc/pam.d/common-account"
+expect_fail pam-account "a sufficient module in an @include before pam_lockbox"
+sed -i '/^session *required *pam_loginuid.so/d' "$R/etc/pam.d/sshd"
+expect_fail pam-loginuid "pam_loginuid missing"
+sed -i '/^session *required *pam_loginuid.so/d' "$R/etc/pam.d/sshd"
+echo "session required pam_loginuid.so" >>"$R/etc/pam.d/sshd"
+expect_fail pam-loginuid "pam_loginuid after pam_lockbox"
+
+# a sufficient module AFTER pam_lockbox cannot skip it
+echo "account sufficient pam_permit.so" >>"$R/etc/pam.d/sshd"
+doctor
+[ "$RC" = 0 ] && [ "$(status pam-account)" = ok ] || lb_fail "sufficient after pam_lockbox: $OUT"
+lb_pass "a sufficient module after pam_lockbox is fine"
+write_good
+
+# ---- sshd settings for operators (from the files, as sshd reads them) ----------
+S=$R/etc/ssh/sshd_config.d/lockbox.conf
+brk() { sed -i "s|^\\( *\\)$1 .*|\\1$1 $2|" "$S"; grep -q "^ *$1 $2\$" "$S" || lb_fail "could not set $1 $2"; }
+brk AuthorizedKeysFile .ssh/authorized_keys;    expect_fail sshd-authorizedkeysfile "AuthorizedKeysFile"
+brk AuthorizedKeysCommand /bin/echo;            expect_fail sshd-authorizedkeyscommand "AuthorizedKeysCommand"
+brk AuthorizedKeysCommandUser root;             expect_fail sshd-authorizedkeyscommanduser "AuthorizedKeysCommandUser root"
+brk AuthorizedKeysCommandUser lbx-no-such-user; expect_fail sshd-authorizedkeyscommanduser "AuthorizedKeysCommandUser missing"
+brk DisableForwarding no;                       expect_fail sshd-disableforwarding "DisableForwarding"
+brk PermitTunnel yes;                           expect_fail sshd-permittunnel "PermitTunnel"
+brk PermitUserRC yes;                           expect_fail sshd-permituserrc "PermitUserRC"
+brk MaxSessions 10;                             expect_fail sshd-maxsessions "MaxSessions"
+brk ForceCommand /bin/bash;                     expect_fail sshd-forcecommand "ForceCommand"
+brk ExposeAuthInfo no;                          expect_fail sshd-exposeauthinfo "ExposeAuthInfo"
+sed -i 's/^UsePAM yes/UsePAM no/' "$R/etc/ssh/sshd_config"
+expect_fail sshd-usepam "UsePAM"
+# a global setting before the include wins over the Match block (sshd: first value)
+sed -i '1i MaxSessions 5' "$R/etc/ssh/sshd_config"
+expect_fail sshd-maxsessions "MaxSessions set globally before the Match block"
+# the block for another group does not cover operators
+sed -i "s/^Match Group $OPS/Match Group somebody-else/" "$S"
+doctor
+[ "$RC" = 1 ] && [ "$(status sshd-forcecommand)" = fail ] && [ "$(status sshd-authorizedkeysfile)" = fail ] ||
+    lb_fail "Match block for another group: $OUT"
+lb_pass "a Match block for another group -> every sshd check FAILs"
+write_good
+
+# ---- the keys command and the recorder ---------------------------------------------
+chmod 0775 "$R/usr/libexec/lockbox/lockbox-keys"
+expect_fail keys-command "keys command group-writable"
+chmod 0777 "$R/usr/libexec/lockbox"
+doctor
+[ "$RC" = 1 ] && [ "$(status keys-command)" = fail ] && [ "$(status recorder)" = fail ] ||
+    lb_fail "world-writable libexec dir: $OUT"
+lb_pass "world-writable directory above the keys command and recorder -> FAIL"
+write_good
+chown nobody "$R/usr/libexec/lockbox/lockbox-keys"
+expect_fail keys-command "keys command not owned by root"
+chmod 0755 "$R/usr/libexec/lockbox/lockbox-record"
+expect_fail recorder "recorder not setuid"
+rm "$R/usr/libexec/lockbox/lockbox-record"
+expect_fail recorder "recorder missing"
+echo "record_user = lbx-no-such-user" >>"$R/etc/lockbox/lockbox.conf"
+expect_fail recorder "recorder service user missing"
+
+# ---- sshd's own view: sshd -T for a real operator account ----------------------------
+D=$(mktemp -d /run/lbx-doctor.XXXXXX)
+lb_defer "rm -rf '$D'"
+chmod 0755 "$D"
+lb_add_user lbx-doc-op "$OPS"
+ssh-keygen -q -t ed25519 -N '' -f "$D/hostkey" </dev/null
+install -d -m 0755 "$D/libexec"
+install -o root -g root -m 0755 /bin/true "$D/libexec/lockbox-keys"
+install -o root -g root -m 4755 /bin/true "$D/libexec/lockbox-record"
+{
+    echo "HostKey $D/hostkey"
+    echo "UsePAM yes"
+    sed -e "s#/usr/libexec/lockbox/#$D/libexec/#" -e "s/^Match Group lockbox-operators/Match Group $OPS/" \
+        "$top_srcdir/conf/sshd_config.d/lockbox.conf"
+} >"$D/sshd_config"
+cat >"$D/lockbox.conf" <<EOF
+broker = unix:$LB_TMP/no-broker.sock
+operator_group = $OPS
+recorder = $D/libexec/lockbox-record
+EOF
+real() {
+    set +e
+    OUT=$("$CTL" doctor --json --config "$D/lockbox.conf" --sshd-config "$D/sshd_config" --pam-service sshd)
+    RC=$?
+    set -e
+}
+real
+for c in sshd-authorizedkeysfile sshd-authorizedkeyscommand sshd-disableforwarding sshd-maxsessions \
+         sshd-forcecommand sshd-exposeauthinfo keys-command recorder; do
+    [ "$(status $c)" = ok ] || lb_fail "sshd -T view: $c is $(status $c): $OUT"
+done
+sed -i 's/^\( *\)MaxSessions 1/\1MaxSessions 3/' "$D/sshd_config"
+real
+[ "$RC" = 1 ] && [ "$(status sshd-maxsessions)" = fail ] || lb_fail "sshd -T: MaxSessions 3 not reported: $OUT"
+detail sshd-maxsessions | grep -q "sshd -T for lbx-doc-op" || lb_fail "not read through sshd -T: $(detail sshd-maxsessions)"
+lb_pass "sshd -T for a real operator: MaxSessions 3 -> FAIL ($(detail sshd-maxsessions))"
+
+# ---- WARN-only checks: the audit rule (real auditd) and journald -------------------------
+lb_start_auditd
+lb_start_journald
+if auditctl -s | grep -q '^enabled 0'; then
+    auditctl -e 1 >/dev/null
+    lb_defer "auditctl -e 0"
+fi
+write_good
+JSOCK=
+auditctl -D -k lbx-doctor-test >/dev/null 2>&1 || true
+doctor
+[ "$RC" = 0 ] && [ "$(status audit)" = warn ] || lb_fail "audit rule not loaded: $OUT $(auditctl -s)"
+[ "$(status journald)" = ok ] || lb_fail "journald running: $(status journald): $OUT"
+lb_pass "audit rule not loaded -> WARN, exit 0 ($(detail audit)); journald OK"
+auditctl -a always,exit -F arch=b64 -S execve -F key=lbx-doctor-test >/dev/null
+lb_defer "auditctl -D -k lbx-doctor-test"
+doctor
+[ "$RC" = 0 ] && [ "$(status audit)" = ok ] || lb_fail "audit rule loaded: $OUT $(auditctl -s; auditctl -l)"
+lb_pass "audit rule loaded -> OK"
+echo "all doctor checks behave"
