@@ -43,10 +43,12 @@ int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *us
                         }
                         return -errno;
                 }
-                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n);
-                     h = NLMSG_NEXT(h, n)) {
-                        const char *text = NLMSG_DATA(h);
-                        size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+                /* The kernel sends one record per datagram; its nlmsg_len has
+                 * not always counted the header, so trust the datagram size. */
+                if ((size_t) n >= NLMSG_HDRLEN) {
+                        struct nlmsghdr *h = (struct nlmsghdr *) buf;
+                        const char *text = buf + NLMSG_HDRLEN;
+                        size_t len = (size_t) n - NLMSG_HDRLEN;
                         struct lb_cmd *c = NULL;
                         int r;
 

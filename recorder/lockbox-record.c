@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include "broker_client.h"
 #include "conf.h"
@@ -20,6 +21,33 @@ static void conf_report(void *userdata, const char *path, unsigned line, const c
                         int error) {
         (void) userdata;
         log_warning("%s:%u: %s: %s", path, line, strna(key), strerror(-error));
+}
+
+/* A relocated install (tests, staging): lockbox.conf beside the binary, when
+ * that directory and file are root's and nobody else can write them, is as
+ * trustworthy as /etc/lockbox/lockbox.conf. */
+static char *conf_beside_binary(void) {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        struct stat d, f;
+        char *slash, *path;
+
+        if (n <= 0)
+                return NULL;
+        exe[n] = 0;
+        slash = strrchr(exe, '/');
+        if (!slash)
+                return NULL;
+        *slash = 0;
+        path = lb_asprintf("%s/lockbox.conf", exe);
+        if (!path)
+                return NULL;
+        if (stat(exe, &d) < 0 || lstat(path, &f) < 0 || !S_ISREG(f.st_mode) ||
+            d.st_uid != 0 || f.st_uid != 0 || (d.st_mode & 022) || (f.st_mode & 022)) {
+                free(path);
+                return NULL;
+        }
+        return path;
 }
 
 static int refuse(const char *why) {
@@ -41,7 +69,7 @@ int main(int argc, char **argv) {
         struct lb_recorder r;
         struct lb_session bs = {};
         const char *config = NULL, *cmd;
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL, *beside = NULL;
         struct passwd *pw;
         uid_t ruid = getuid();
         unsigned poll_ms = 5000;
@@ -82,6 +110,8 @@ int main(int argc, char **argv) {
         if (geteuid() != 0)
                 return refuse("lockbox-record is not installed setuid root");
 
+        if (!config)
+                config = beside = conf_beside_binary();
         k = lb_host_conf_load(&conf, config, config != NULL, conf_report, NULL);
         if (k < 0)
                 return refuse("the host configuration cannot be read");
