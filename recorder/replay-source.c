@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <systemd/sd-journal.h>
+
+#include "replay-buf.h"
+#include "replay-source.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define RECORDER_USER "lockbox-rec"
+#define SPOOL_READ_MAX (64U * 1024 * 1024)
+
+static const char *const message_ids[] = {
+        "2fb1b94404e04226bd17aa5adfaa9a65", /* start */
+        "5c67643dd735480685e8055ae4b6ac81", /* io */
+        "d644840aff6f4e298f91556904be4955", /* cmd */
+        "2b156c56ae184363b354bb9cffa04d5c", /* warn */
+        "c76eb49925e541db92b0019982f1e195", /* end */
+        "fa52885c31594338b07a7aedc5f2bef2", /* note */
+};
+
+void lb_source_trust_default(struct lb_source *s) {
+        struct passwd *pw = getpwnam(RECORDER_USER);
+
+        s->writers[0] = 0;
+        s->n_writers = 1;
+        if (pw && pw->pw_uid != 0)
+                s->writers[s->n_writers++] = pw->pw_uid;
+}
+
+struct lb_reader {
+        const struct lb_source *src;
+        char *session;
+        sd_journal *j;
+        /* spool */
+        int fd, ino;
+        char *path;
+        struct lb_buf partial;
+        size_t foreign;
+        bool checked_session;
+};
+
+void lb_reader_free(struct lb_reader *rd) {
+        if (!rd)
+                return;
+        if (rd->j)
+                sd_journal_close(rd->j);
+        if (rd->fd >= 0)
+                close(rd->fd);
+        if (rd->ino >= 0)
+                close(rd->ino);
+        free(rd->session);
+        free(rd->path);
+        lb_buf_done(&rd->partial);
+        free(rd);
+}
+
+static int journal_open(const struct lb_source *s, sd_journal **ret) {
+        sd_journal *j = NULL;
+        int r;
+
+        switch (s->type) {
+        case LB_SOURCE_JOURNAL:
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+                break;
+        case LB_SOURCE_DIRECTORY:
+                r = sd_journal_open_directory(&j, s->paths[0], 0);
+                break;
+        case LB_SOURCE_FILES:
+                r = sd_journal_open_files(&j, (const char **) s->paths, 0);
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        /* LOCKBOX_RECORDS fields are large: read them whole */
+        r = sd_journal_set_data_threshold(j, 0);
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+static int add_message_ids(sd_journal *j) {
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++) {
+                char m[64];
+                int r;
+                snprintf(m, sizeof(m), "MESSAGE_ID=%s", message_ids[i]);
+                r = sd_journal_add_match(j, m, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
+        const void *d;
+        size_t l;
+        uint64_t uid;
+        char buf[32];
+
+        if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l <= 5 || l - 5 >= sizeof(buf))
+                return false;
+        memcpy(buf, (const char *) d + 5, l - 5);
+        buf[l - 5] = '\0';
+        if (lb_parse_u64(buf, UINT32_MAX, &uid) < 0)
+                return false;
+        for (size_t i = 0; i < s->n_writers; i++)
+                if (s->writers[i] == (uid_t) uid)
+                        return true;
+        return false;
+}
+
+static int entry_records(sd_journal *j, const char **ret, size_t *ret_len) {
+        static const char field[] = "LOCKBOX_RECORDS=";
+        const void *d;
+        size_t l;
+        int r;
+
+        r = sd_journal_get_data(j, "LOCKBOX_RECORDS", &d, &l);
+        if (r < 0)
+                return r;
+        if (l < sizeof(field) - 1)
+                return -EBADMSG;
+        *ret = (const char *) d + sizeof(field) - 1;
+        *ret_len = l - (sizeof(field) - 1);
+        return 0;
+}
+
+static char *spool_path(const char *p, const char *session, bool *ret_is_dir) {
+        struct stat st;
+
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+                *ret_is_dir = true;
+                if (!lb_name_valid(session, 128))
+                        return NULL;
+                return lb_asprintf("%s/%s.jsonl", p, session);
+        }
+        *ret_is_dir = false;
+        return strdup(p);
+}
+
+static int reader_fd(struct lb_reader *rd);
+
+int lb_reader_open(const struct lb_source *s, const char *session, bool follow,
+                   struct lb_reader **ret) {
+        struct lb_reader *rd;
+        int r;
+
+        if (isempty(session))
+                return -EINVAL;
+        rd = calloc(1, sizeof(*rd));
+        if (!rd)
+                return -ENOMEM;
+        rd->fd = rd->ino = -1;
+        rd->src = s;
+        rd->session = strdup(session);
+        if (!rd->session) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        if (s->type == LB_SOURCE_SPOOL) {
+                bool dir = false;
+                for (size_t i = 0; s->paths[i] && rd->fd < 0; i++) {
+                        _cleanup_free_ char *p = spool_path(s->paths[i], session, &dir);
+                        if (!p)
+                                continue;
+                        rd->fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                        if (rd->fd < 0) {
+                                if (errno == ENOENT && (dir || s->paths[i + 1]))
+                                        continue;
+                                r = -errno;
+                                goto fail;
+                        }
+                        rd->path = TAKE_PTR(p);
+                        /* a file named by the auditor must hold this session */
+                        rd->checked_session = dir;
+                }
+                if (rd->fd < 0) {
+                        r = -ENOENT;
+                        goto fail;
+                }
+                if (follow && (r = reader_fd(rd)) < 0)
+                        goto fail;
+                *ret = rd;
+                return 0;
+        }
+
+        r = journal_open(s, &rd->j);
+        if (r < 0)
+                goto fail;
+        {
+                _cleanup_free_ char *m = lb_asprintf("LOCKBOX_SESSION=%s", session);
+                if (!m) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = sd_journal_add_match(rd->j, m, 0);
+                if (r >= 0)
+                        r = add_message_ids(rd->j);
+                if (r >= 0)
+                        r = sd_journal_seek_head(rd->j);
+                if (r >= 0 && follow)
+                        r = reader_fd(rd);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = rd;
+        return 0;
+fail:
+        lb_reader_free(rd);
+        return r;
+}
+
+static int spool_read(struct lb_reader *rd, struct lb_recording *r) {
+        char buf[65536];
+        int added = 0;
+
+        for (;;) {
+                ssize_t n = read(rd->fd, buf, sizeof(buf));
+                char *nl;
+                int k;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                if (rd->partial.n + (size_t) n > LB_REPLAY_LINE_MAX + sizeof(buf))
+                        return -E2BIG;
+                k = lb_buf_put(&rd->partial, buf, (size_t) n);
+                if (k < 0)
+                        return k;
+                nl = memrchr(rd->partial.p, '\n', rd->partial.n);
+                if (!nl)
+                        continue;
+                size_t whole = (size_t) (nl - rd->partial.p) + 1;
+                k = lb_recording_add_lines(r, rd->partial.p, whole);
+                if (k < 0)
+                        return k;
+                added += k;
+                memmove(rd->partial.p, rd->partial.p + whole, rd->partial.n - whole);
+                rd->partial.n -= whole;
+        }
+        if (!rd->checked_session && r->n > 0) {
+                const struct lb_rec *start = lb_recording_find(r, 1);
+                const char *ses = start ? lb_json_str(start->obj, "session") : NULL;
+                if (ses && !streq(ses, rd->session))
+                        return -ENOENT;
+                if (ses)
+                        rd->checked_session = true;
+        }
+        return added;
+}
+
+static int journal_read(struct lb_reader *rd, struct lb_recording *r) {
+        int added = 0, k;
+
+        for (;;) {
+                const char *p;
+                size_t l;
+
+                k = sd_journal_next(rd->j);
+                if (k < 0)
+                        return k;
+                if (k == 0)
+                        break;
+                if (!entry_trusted(rd->src, rd->j)) {
+                        rd->foreign++;
+                        continue;
+                }
+                if (entry_records(rd->j, &p, &l) < 0) {
+                        r->malformed++;
+                        continue;
+                }
+                k = lb_recording_add_lines(r, p, l);
+                if (k < 0)
+                        return k;
+                added += k;
+        }
+        return added;
+}
+
+int lb_reader_read(struct lb_reader *rd, struct lb_recording *r) {
+        return rd->j ? journal_read(rd, r) : spool_read(rd, r);
+}
+
+static int reader_fd(struct lb_reader *rd) {
+        if (rd->j)
+                return sd_journal_get_fd(rd->j);
+        if (rd->ino < 0) {
+                rd->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+                if (rd->ino < 0)
+                        return -errno;
+                if (inotify_add_watch(rd->ino, rd->path, IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) < 0)
+                        return -errno;
+        }
+        return rd->ino;
+}
+
+int lb_reader_wait(struct lb_reader *rd, int extra_fd, int timeout_ms) {
+        struct pollfd pfd[2];
+        int fd, k, events = POLLIN;
+
+        fd = reader_fd(rd);
+        if (fd < 0)
+                return fd;
+        if (rd->j) {
+                uint64_t until;
+                events = sd_journal_get_events(rd->j);
+                if (events < 0)
+                        return events;
+                if (sd_journal_get_timeout(rd->j, &until) >= 0 && until != (uint64_t) -1) {
+                        uint64_t now = lb_mono_ms() * 1000;
+                        int ms = until > now ? (int) MIN((until - now + 999) / 1000, (uint64_t) INT32_MAX) : 0;
+                        if (timeout_ms < 0 || ms < timeout_ms)
+                                timeout_ms = ms;
+                }
+        }
+        pfd[0] = (struct pollfd) { .fd = fd, .events = (short) events };
+        pfd[1] = (struct pollfd) { .fd = extra_fd, .events = POLLIN };
+        k = poll(pfd, extra_fd >= 0 ? 2 : 1, timeout_ms);
+        if (k < 0)
+                return errno == EINTR ? 1 : -errno;
+        if (rd->j) {
+                k = sd_journal_process(rd->j);
+                if (k < 0)
+                        return k;
+        } else if (pfd[0].revents) {
+                char buf[4096];
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+        }
+        if (extra_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+                return 2;
+        /* the journal may have news even when sd_journal_process says NOP
+         * (rotation, a timeout passed): reading again is cheap */
+        return 1;
+}
+
+size_t lb_reader_foreign(const struct lb_reader *rd) {
+        return rd->foreign;
+}
+
+/* ---- list ---- */
+
+struct infos {
+        struct lb_session_info *v;
+        size_t n;
+};
+
+static struct lb_session_info *info_for(struct infos *is, const char *session) {
+        struct lb_session_info *v;
+
+        for (size_t i = 0; i < is->n; i++)
+                if (is->v[i].session && streq(is->v[i].session, session))
+                        return &is->v[i];
+        v = realloc(is->v, (is->n + 1) * sizeof(*v));
+        if (!v)
+                return NULL;
+        is->v = v;
+        v[is->n] = (struct lb_session_info) { .start_s = -1, .session = strdup(session) };
+        if (!v[is->n].session)
+                return NULL;
+        return &v[is->n++];
+}
+
+static void fold_lines(struct lb_session_info *info, const char *p, size_t len) {
+        while (len > 0) {
+                const char *nl = memchr(p, '\n', len);
+                size_t l = nl ? (size_t) (nl - p) : len;
+                json_auto_t *o = l > 0 && l <= LB_REPLAY_LINE_MAX ? json_loadb(p, l, 0, NULL) : NULL;
+
+                if (json_is_object(o))
+                        lb_session_info_add(info, o);
+                if (!nl)
+                        break;
+                p = nl + 1;
+                len -= l + 1;
+        }
+}
+
+static int list_journal(const struct lb_source *s, struct infos *is, size_t *foreign) {
+        sd_journal *j = NULL;
+        int r;
+
+        r = journal_open(s, &j);
+        if (r < 0)
+                return r;
+        /* only start, end and cmd entries matter for a listing */
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++) {
+                char m[64];
+                if (i != 0 && i != 2 && i != 4)
+                        continue;
+                snprintf(m, sizeof(m), "MESSAGE_ID=%s", message_ids[i]);
+                if ((r = sd_journal_add_match(j, m, 0)) < 0)
+                        goto out;
+        }
+        SD_JOURNAL_FOREACH(j) {
+                const void *d;
+                const char *p;
+                size_t l;
+                char ses[160];
+                struct lb_session_info *info;
+
+                if (!entry_trusted(s, j)) {
+                        (*foreign)++;
+                        continue;
+                }
+                if (sd_journal_get_data(j, "LOCKBOX_SESSION", &d, &l) < 0 || l <= 16 ||
+                    l - 16 >= sizeof(ses))
+                        continue;
+                memcpy(ses, (const char *) d + 16, l - 16);
+                ses[l - 16] = '\0';
+                if (entry_records(j, &p, &l) < 0)
+                        continue;
+                info = info_for(is, ses);
+                if (!info) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                fold_lines(info, p, l);
+        }
+        r = 0;
+out:
+        sd_journal_close(j);
+        return r;
+}
+
+static int list_spool_file(const char *path, struct infos *is) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        struct lb_session_info tmp = { .start_s = -1 }, *info;
+        int r;
+
+        r = lb_read_file(path, SPOOL_READ_MAX, &data, &len);
+        if (r < 0)
+                return r;
+        fold_lines(&tmp, data, len);
+        if (!tmp.session) {
+                lb_session_info_done(&tmp);
+                return 0; /* no start record: nothing to list it by */
+        }
+        info = info_for(is, tmp.session);
+        if (!info) {
+                lb_session_info_done(&tmp);
+                return -ENOMEM;
+        }
+        lb_session_info_done(info);
+        *info = tmp;
+        return 0;
+}
+
+static int list_spool(const struct lb_source *s, struct infos *is) {
+        for (size_t i = 0; s->paths[i]; i++) {
+                struct stat st;
+                DIR *d;
+                struct dirent *de;
+                int r = 0;
+
+                if (stat(s->paths[i], &st) < 0)
+                        return -errno;
+                if (!S_ISDIR(st.st_mode)) {
+                        r = list_spool_file(s->paths[i], is);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                d = opendir(s->paths[i]);
+                if (!d)
+                        return -errno;
+                while ((de = readdir(d))) {
+                        size_t l = strlen(de->d_name);
+                        _cleanup_free_ char *p = NULL;
+                        if (l < 7 || !streq(de->d_name + l - 6, ".jsonl"))
+                                continue;
+                        p = lb_asprintf("%s/%s", s->paths[i], de->d_name);
+                        if (!p) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        r = list_spool_file(p, is);
+                        if (r < 0 && r != -EACCES && r != -ENOENT)
+                                break;
+                        r = 0;
+                }
+                closedir(d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int cmp_info(const void *a, const void *b) {
+        const struct lb_session_info *x = a, *y = b;
+        if (x->start_s != y->start_s)
+                return x->start_s < y->start_s ? -1 : 1;
+        return strcmp(x->session, y->session);
+}
+
+int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size_t *ret_n,
+                   size_t *ret_foreign) {
+        struct infos is = {};
+        size_t foreign = 0;
+        int r;
+
+        r = s->type == LB_SOURCE_SPOOL ? list_spool(s, &is) : list_journal(s, &is, &foreign);
+        if (r < 0) {
+                for (size_t i = 0; i < is.n; i++)
+                        lb_session_info_done(&is.v[i]);
+                free(is.v);
+                return r;
+        }
+        if (is.n > 1)
+                qsort(is.v, is.n, sizeof(is.v[0]), cmp_info);
+        *ret = is.v;
+        *ret_n = is.n;
+        if (ret_foreign)
+                *ret_foreign = foreign;
+        return 0;
+}
+
+static bool in_group(const char *name) {
+        struct group *g = getgrnam(name);
+        gid_t groups[256];
+        int n;
+
+        if (!g)
+                return false;
+        if (getegid() == g->gr_gid)
+                return true;
+        n = getgroups(ELEMENTSOF(groups), groups);
+        for (int i = 0; i < n; i++)
+                if (groups[i] == g->gr_gid)
+                        return true;
+        return false;
+}
+
+const char *lb_source_hint(const struct lb_source *s) {
+        if (s->type != LB_SOURCE_JOURNAL || geteuid() == 0)
+                return NULL;
+        if (in_group("systemd-journal") || in_group("adm"))
+                return NULL;
+        return "the system journal is not readable for you: are you in the systemd-journal group?";
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Where lockbox-replay reads recordings from (docs/EVIDENCE.md §3-4): the
+ * local journal, journal files or a directory of them (what an auditor is
+ * handed), or spool files. A reader follows one session and adds what is
+ * new to a recording; waiting for more is event-driven (sd_journal_wait,
+ * inotify). */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "replay-records.h"
+
+enum lb_source_type {
+        LB_SOURCE_JOURNAL,   /* the local journal */
+        LB_SOURCE_DIRECTORY, /* a directory of journal files */
+        LB_SOURCE_FILES,     /* journal files */
+        LB_SOURCE_SPOOL,     /* spool files (<session>.jsonl) or a spool directory */
+};
+
+struct lb_source {
+        enum lb_source_type type;
+        char **paths; /* DIRECTORY: one; FILES, SPOOL: one or more */
+        /* journal entries from other uids are ignored: anyone can write to
+         * the journal, only root and the recorder's user write evidence */
+        uid_t writers[2];
+        size_t n_writers;
+};
+
+/* Sets the trusted writers: root and the recorder's service user. */
+void lb_source_trust_default(struct lb_source *s);
+
+struct lb_reader;
+/* With follow, change notification is set up before the first read, so
+ * nothing written in between is missed. */
+int lb_reader_open(const struct lb_source *s, const char *session, bool follow,
+                   struct lb_reader **ret);
+/* Adds every record not read yet; returns how many were new. */
+int lb_reader_read(struct lb_reader *rd, struct lb_recording *r);
+/* Waits until more may be there or extra_fd (if >= 0) is readable, up to
+ * timeout_ms (-1: forever). Returns 1 when there may be news, 2 when
+ * extra_fd is readable, 0 on timeout. */
+int lb_reader_wait(struct lb_reader *rd, int extra_fd, int timeout_ms);
+/* Entries skipped because a writer we don't trust wrote them. */
+size_t lb_reader_foreign(const struct lb_reader *rd);
+void lb_reader_free(struct lb_reader *rd);
+
+/* Every session the source holds (start, end and cmd records). */
+int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size_t *ret_n,
+                   size_t *ret_foreign);
+
+/* An explanation to add when a source is unreadable or empty for a
+ * non-root user ("are you in the systemd-journal group?"), or NULL. */
+const char *lb_source_hint(const struct lb_source *s);
