@@ -24,7 +24,9 @@
 #                                LB_SSHD_CONFIG, LB_SSHD_LOG (sshd's -e output),
 #                                LB_SSHD_LIBEXEC (root-owned 0755 dir with copies
 #                                of lockbox-keys, lockbox-record),
-#                                LB_SSHD_HOSTCONF (lockbox.conf used by all three),
+#                                LB_SSHD_HOSTCONF (lockbox.conf used by all three;
+#                                the recorder finds it beside itself; state_dir
+#                                and spool_dir default to $LB_SSHD_DIR/state|spool),
 #                                LB_SSHD_PAM_SERVICE. Call it again for a second
 #                                sshd (save the variables first).
 #                              LB_SSHD_RECORDER_STANDIN=1 when recorder/lockbox-record
@@ -40,7 +42,6 @@
 # when missing (removed at exit), and /run/sshd.
 
 LB_SSHD_BIN=${LB_SSHD_BIN:-/usr/sbin/sshd}
-LB_SSHD_RECORDER_STANDIN=0
 
 lb_sshd_require() {
     if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then
@@ -120,11 +121,15 @@ SH
     fi
 
     hostconf=$libexec/lockbox.conf
+    install -d -o root -g root -m 0755 "$dir/spool"
     {
         echo "# lockbox.conf for test sshd $name"
         if [ -n "${LB_BROKER_SOCK:-}" ]; then echo "broker = unix:$LB_BROKER_SOCK"; fi
         echo "timeout_ms = 3000"
         echo "recorder = $recorder"
+        # the PAM module writes session records here, the recorder reads them
+        echo "state_dir = $dir/state"
+        echo "spool_dir = $dir/spool"
         printf '%s\n' "${LB_SSHD_HOSTCONF_EXTRA:-}"
     } >"$hostconf"
     chmod 0644 "$hostconf"
