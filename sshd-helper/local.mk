@@ -17,8 +17,10 @@ dist_man_MANS += man/lockbox-keys.8
 EXTRA_DIST += conf/sshd_config.d/lockbox.conf
 
 # Integration tests (root; real broker, real sshd on 127.0.0.1) and their helpers.
-TESTS += tests/integration/keys-helper.sh tests/integration/sshd-pam-access.sh
-dist_check_SCRIPTS += tests/integration/keys-helper.sh tests/integration/sshd-pam-access.sh
+TESTS += tests/integration/keys-helper.sh tests/integration/sshd-pam-access.sh \
+	tests/integration/sshd-keys.sh
+dist_check_SCRIPTS += tests/integration/keys-helper.sh tests/integration/sshd-pam-access.sh \
+	tests/integration/sshd-keys.sh
 dist_noinst_SCRIPTS += tests/integration/lib-sshd.sh \
 	tests/integration/keys-fake-broker.py \
 	tests/integration/sshd-pty.py \

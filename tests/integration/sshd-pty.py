@@ -4,11 +4,14 @@
 # waits for PROMPT_REGEX, types COMMAND_LINE, waits for EXPECT_REGEX, types
 # "exit", waits for the end. Prints everything seen; exits with the program's
 # status, or 124 when something did not show up in time.
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import sys
+import termios
 import time
 
 prompt, line, expect = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -16,6 +19,8 @@ argv = sys.argv[sys.argv.index("--") + 1:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
+# a terminal has a size: 24 rows, 80 columns
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
 
 seen = b""
 
