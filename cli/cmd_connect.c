@@ -194,9 +194,14 @@ static int load_target(struct lb_ctl *ctl, const char *id, struct target *ret) {
                 return lb_ctl_error("request %s is not yours", sid);
         if (r == -ENOENT)
                 return lb_ctl_error("request %s: no such request", sid);
+        if (r < 0 && err) {
+                _cleanup_free_ char *serr = lb_ctl_safe(err);
+                return lb_ctl_error("request %s: %s", sid, strna(serr));
+        }
         if (r < 0) {
-                _cleanup_free_ char *serr = err ? lb_ctl_safe(err) : NULL;
-                return lb_ctl_error("request %s: %s", sid, serr ? serr : strerror(-r));
+                _cleanup_free_ char *sb = lb_ctl_safe(ctl->broker_url);
+                return lb_ctl_error("request %s: cannot get it from the broker at %s: %s", sid,
+                                    strna(sb), strerror(-r));
         }
 
         state = json_string_value(json_object_get(j, "state"));

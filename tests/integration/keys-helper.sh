@@ -3,10 +3,10 @@
 # broker; a fake broker only for hanging and hostile answers.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
+if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then echo "SKIP: integration test"; exit 77; fi
 lb_lock
 . "$top_srcdir/tests/integration/lib-broker.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
-if [ "${LOCKBOX_TEST_UNIT_ONLY:-0}" = 1 ]; then echo "SKIP: integration test"; exit 77; fi
 
 lb_tmpdir
 lb_start_journald

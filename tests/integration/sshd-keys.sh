@@ -4,10 +4,10 @@
 # shipped Match block, and a real broker.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
-lb_lock
 . "$top_srcdir/tests/integration/lib-broker.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
 lb_sshd_require
+lb_lock
 
 lb_tmpdir
 lb_start_journald

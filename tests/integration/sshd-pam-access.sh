@@ -5,14 +5,15 @@
 # authorized_keys), where the account hook's message reaches the ssh client.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
-lb_lock
 . "$top_srcdir/tests/integration/lib-broker.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
 lb_sshd_require
+lb_lock
 
 lb_tmpdir
 lb_start_journald
 lb_add_user lbxop lockbox-operators
+lb_add_user lbxop2 lockbox-operators
 lb_add_user lbxvendor lockbox-operators
 lb_add_user lbxappr lockbox-approvers
 lb_add_user lbxplain
@@ -57,10 +58,11 @@ refused() { # what
 # lockboxctl connect as the operator, to the full sshd
 CT=$LB_TMP/connect-tmp
 install -d -o lbxop -m 700 "$CT"
-connect() { # id [cmd...]
-    local id=$1; shift
+connect() { connect_as lbxop "$@"; }
+connect_as() { # local-user id [cmd...]
+    local who=$1 id=$2; shift 2
     set +e
-    OUT=$(cd / && runuser -u lbxop -- env TMPDIR="$CT" "$top_builddir/lockboxctl" \
+    OUT=$(cd / && runuser -u "$who" -- env TMPDIR="$CT" "$top_builddir/lockboxctl" \
         --broker "unix:$LB_BROKER_SOCK" connect "$id" -- -o HostName=127.0.0.1 -p "$FULL" \
         -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "$@" \
         2>"$LB_TMP/err")
@@ -110,6 +112,13 @@ lb_api_as lbxappr GET "/v1/audit?request=$R" | jq -e '[.events[].type] | index("
 try "$FULL" lbxvendor "$LB_TMP/own-lbxvendor" echo lbx-in
 refused "own key while approved (full)"
 lb_pass "approved request: in through lockboxctl connect, session bound at the broker"
+# only its operator may use it: another operator, an approver who can see it
+for who in lbxop2 lbxappr; do
+    connect_as "$who" "$R" echo lbx-in
+    refused "connect as $who"
+    grep -q "request $R is not yours" <<<"$ERR" || lb_fail "connect as $who: $ERR"
+done
+lb_pass "lockboxctl connect of someone else's request: 'is not yours'"
 
 # 5. revoked: a registered, unused key stops working; the client is told
 lb_req_key lbxop "$R" "$LB_TMP/k-rev"
