@@ -64,7 +64,12 @@ PTYOUT=$(cd / && python3 "$top_srcdir/tests/integration/sshd-pty.py" '[$#>] ?$' 
     runuser -u lbxop -- env TMPDIR="$CT" "${CONNECT[@]}" "$R" -- "${SSHOPTS[@]}")
 rc=$?
 set -e
-[ "$rc" = 0 ] && grep -q "42-lbx" <<<"$PTYOUT" || lb_fail "interactive connect (rc $rc): $PTYOUT"
+if [ "$rc" != 0 ] || ! grep -q "42-lbx" <<<"$PTYOUT"; then
+    s=$(lb_api_as lbxappr GET "/v1/audit?request=$R" | jq -r '[.events[] | select(.type=="SessionStart") | .session] | last')
+    echo "--- the recorder's records of session $s" >&2
+    journalctl --no-pager -o json "LOCKBOX_SESSION=$s" 2>/dev/null | jq -r '.LOCKBOX_RECORDS // empty' >&2 || true
+    lb_fail "interactive connect (rc $rc): $PTYOUT"
+fi
 key_dirs_gone "interactive connect"
 lb_pass "lockboxctl connect: interactive session through a PTY ran a command; key destroyed after"
 
@@ -210,4 +215,6 @@ rc=$?
 set -e
 [ "$rc" -ge 128 ] || lb_fail "connect killed by SIGTERM exited $rc"
 key_dirs_gone "connect killed with SIGTERM"
+# and the remote side of that session ends too (its `sleep 60` does not linger)
+lb_wait_for 150 sh -c '! pgrep -u lbxvendor >/dev/null' || lb_fail "session processes left after connect was killed: $(pgrep -a -u lbxvendor)"
 lb_pass "private key destroyed after connect: normal exit, ssh failure (255), SIGTERM ($rc)"
