@@ -7,6 +7,7 @@
 # login, an unknown key and a missing audit session are refused.
 # Root: real accounts (pam_loginuid needs them), the broker's roles by uid.
 source "$top_srcdir/tests/integration/lib.sh"
+if [ "${LOCKBOX_TEST_UNIT_ONLY:-}" = 1 ]; then echo "SKIP: integration test (LOCKBOX_TEST_UNIT_ONLY=1)"; exit 77; fi
 lb_require_root
 lb_lock
 source "$top_srcdir/tests/integration/lib-broker.sh"
@@ -232,6 +233,29 @@ refused_with "expired"
 lb_pam_run --service sess --user lbxpvendor --putenv "SSH_AUTH_INFO_0=$(authinfo "$K6")" open
 lb_expect '^open PAM_SESSION_ERR'
 lb_pass "expired: account and session refused"
+
+echo "# group lookup fails: treated as managed (fail closed)"
+# A group whose /etc/group line is larger than the lookup buffer makes
+# getgrnam_r fail with ERANGE; lbxpplain is not in it, but the module cannot
+# know that and must ask the broker (which says no) instead of ignoring.
+groupadd lbxpam-huge
+lb_defer "groupdel lbxpam-huge"
+python3 - <<'PY'
+import os
+members = ",".join("lbxm%05d" % i for i in range(4000))
+lines = open("/etc/group").read().splitlines(True)
+out = [l.rstrip("\n") + members + "\n" if l.startswith("lbxpam-huge:") else l for l in lines]
+tmp = "/etc/group.lbxpam"
+with open(tmp, "w") as f:
+    f.writelines(out)
+os.chmod(tmp, 0o644)
+os.rename(tmp, "/etc/group")
+PY
+lb_pam_run --service acct --user lbxpplain --module "$M" --arg config="$CONF" \
+    --arg operator_group=lbxpam-huge sm-acct
+lb_expect '^sm-acct PAM_PERM_DENIED'
+lb_expect '^error: lockbox: access refused: no approved request for lbxpplain'
+lb_pass "group lookup failure: managed"
 
 echo "# the broker stopped: fail closed"
 lb_stop_pid "$LB_BROKER_PID"

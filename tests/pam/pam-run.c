@@ -15,7 +15,8 @@
  *   putenv:NAME=VALUE           set a PAM environment variable now
  * Prints, in order: every conversation message ("info: ...", "error: ...";
  * a prompt is printed as "PROMPT: ..." and answered with an error), a line
- * "STEP PAM_CODE elapsed_ms=N" per step, and after each open step the
+ * "STEP PAM_CODE elapsed_ms=N elapsed_us=N" per step (bench/pam-account.sh
+ * uses the latter), and after each open step the
  * LOCKBOX_* variables of the PAM environment ("env: NAME=VALUE"). */
 #include "config.h"
 
@@ -77,10 +78,10 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
         return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
 }
 
-static long long now_ms(void) {
+static long long now_us(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 typedef int (*sm_func)(pam_handle_t *, int, int, const char **);
@@ -153,7 +154,7 @@ int main(int argc, char **argv) {
 
         for (int i = optind; i < argc; i++) {
                 const char *step = argv[i];
-                long long t0 = now_ms();
+                long long t0 = now_us();
                 bool is_open = false;
 
                 if (strncmp(step, "putenv:", 7) == 0) {
@@ -186,7 +187,8 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "pam-run: unknown step %s\n", step);
                         return 2;
                 }
-                printf("%s %s elapsed_ms=%lld\n", step, code_name(r), now_ms() - t0);
+                long long us = now_us() - t0;
+                printf("%s %s elapsed_ms=%lld elapsed_us=%lld\n", step, code_name(r), us / 1000, us);
                 if (is_open) {
                         char **env = pam_getenvlist(pamh);
                         for (char **e = env; e && *e; e++) {
