@@ -156,6 +156,10 @@ int main(int argc, char **argv) {
         }
         if (conf.debug)
                 lb_log_set_max_level(LOG_DEBUG);
+        /* The broker call has its own deadline; this is the backstop for
+         * everything else (group lookups over the network, DNS, a stuck
+         * filesystem). SIGALRM kills us with nothing printed. */
+        alarm(conf.timeout_ms / 1000 + 2);
 
         r = lb_host_conf_is_managed(&conf, x.user);
         if (r == 0) {
@@ -184,11 +188,6 @@ int main(int argc, char **argv) {
                 r = EXIT_REFUSE;
                 goto finish;
         }
-
-        /* The broker call has its own deadline; this is the backstop for
-         * everything else (DNS, a stuck filesystem). SIGALRM kills us with
-         * nothing printed. */
-        alarm(conf.timeout_ms / 1000 + 2);
 
         r = lb_broker_init(&broker, &conf);
         if (r < 0) {
