@@ -28,6 +28,16 @@ tests_unit_test_record_parts_CFLAGS = $(LB_CHECK_CFLAGS)
 tests_unit_test_record_parts_LDADD = $(LB_CHECK_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) \
 	$(CRYPTO_LIBS) -lpthread
 
+# Integration tests (root; real sshd, broker, journald, auditd).
+LB_RECORD_IT = tests/integration/record-interactive.sh \
+	tests/integration/record-commands.sh \
+	tests/integration/record-enforce.sh \
+	tests/integration/record-deadline.sh
+TESTS += $(LB_RECORD_IT)
+dist_check_SCRIPTS += $(LB_RECORD_IT)
+EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \
+	tests/integration/record-check.py
+
 dist_man_MANS += man/lockbox-record.8
 EXTRA_DIST += conf/audit/lockbox.rules conf/catalog/lockbox-record.catalog
 # --- end lockbox-record ---

@@ -28,7 +28,7 @@
 void lb_rec_init(struct lb_recorder *r) {
         *r = (struct lb_recorder) {
                 .audit_fd = -1, .proc_fd = -1, .pty = -1, .in_w = -1, .out_r = -1,
-                .err_r = -1, .sigfd = -1, .poll_ms = 5000, .broker_grace_ms = 60000,
+                .err_r = -1, .pty_slave = -1, .sigfd = -1, .poll_ms = 5000, .broker_grace_ms = 60000,
                 .journal_grace_ms = 30000,
         };
         lb_rec_chain_init(&r->chain);
@@ -337,14 +337,15 @@ int lb_rec_setup(struct lb_recorder *r) {
                         return lb_log_errno(-errno, LOG_ERR, "cannot give %s to the operator",
                                             slave);
                 (void) ioctl(r->pty, TIOCSWINSZ, &ws);
+                /* held open until the shell is gone: a master whose slave is
+                 * not open yet reads as hung up */
+                r->pty_slave = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (r->pty_slave < 0)
+                        return lb_log_errno(-errno, LOG_ERR, "cannot open %s", slave);
                 if (tcgetattr(STDIN_FILENO, &r->saved_tio) == 0) {
                         struct termios raw = r->saved_tio, inner = r->saved_tio;
-                        int sfd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
                         /* the inner terminal starts as the outer one was */
-                        if (sfd >= 0) {
-                                (void) tcsetattr(sfd, TCSANOW, &inner);
-                                close(sfd);
-                        }
+                        (void) tcsetattr(r->pty_slave, TCSANOW, &inner);
                         cfmakeraw(&raw);
                         r->tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
                 }
@@ -481,11 +482,32 @@ static void *control_thread(void *userdata) {
 
 /* ---- relay ------------------------------------------------------------------ */
 
+/* Write everything to the operator's side, waiting when it is full (its fd
+ * may be non-blocking: sshd's pty is shared by our stdin and stdout). */
+static int write_wait(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                struct pollfd pf = { fd, POLLOUT, 0 };
+                                (void) poll(&pf, 1, 1000);
+                                continue;
+                        }
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
 static void tell_operator(struct lb_recorder *r, const char *text) {
         _cleanup_free_ char *s = lb_asprintf("\r\n[lockbox] %s\r\n", text);
         if (s)
-                (void) lb_write_all(r->interactive ? STDOUT_FILENO : STDERR_FILENO, s,
-                                    strlen(s));
+                (void) write_wait(r->interactive ? STDOUT_FILENO : STDERR_FILENO, s,
+                                  strlen(s));
 }
 
 static void tick(struct lb_recorder *r) {
@@ -531,7 +553,7 @@ static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name
         if ((r->interactive ? emit_io(r, "out", "tty", buf, (size_t) n, false)
                             : emit_capped(r, stream, "out", name, buf, (size_t) n)) < 0)
                 return -EIO;
-        (void) lb_write_all(to, buf, (size_t) n);
+        (void) write_wait(to, buf, (size_t) n);
         return 1;
 }
 
@@ -614,9 +636,6 @@ int lb_rec_relay(struct lb_recorder *r) {
         struct pending pend = {};
         bool in_eof = false, out_eof = false, err_eof = !!r->interactive;
         int k = 0;
-
-        if (r->interactive)
-                (void) fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
         while (!atomic_load(&r->reason)) {
                 struct pollfd p[6];
@@ -705,6 +724,10 @@ int lb_rec_relay(struct lb_recorder *r) {
                         r->in_w = -1;
                 }
                 reap(r);
+                if (r->interactive && r->child_done && r->pty_slave >= 0) {
+                        close(r->pty_slave);
+                        r->pty_slave = -1;
+                }
                 if (r->interactive && (out_eof || r->child_done)) {
                         /* the shell is gone: take what it left in the pty */
                         bool e = out_eof;
@@ -832,6 +855,8 @@ void lb_rec_done(struct lb_recorder *r) {
                 close(r->proc_fd);
         if (r->pty >= 0)
                 close(r->pty);
+        if (r->pty_slave >= 0)
+                close(r->pty_slave);
         if (r->sigfd >= 0)
                 close(r->sigfd);
         lb_rec_session_done(&r->rs);

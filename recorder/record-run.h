@@ -52,6 +52,7 @@ struct lb_recorder {
         const char *cmd_source;
         uint64_t audit_lost;
         int pty, in_w, out_r, err_r; /* pty master, or the pipes of a command */
+        int pty_slave;               /* our hold on the pty until the shell ends */
         struct termios saved_tio;
         bool tio_saved;
         pid_t child;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# lockbox-record evidence under load and outage, through a real sshd:
+# - a loop of 1,000 short execs gives 1,000 command records in journald and
+#   1,000 AUDIT_USER_CMD records in auditd's log;
+# - journald stopped in mid-session (by pid) and started again: nothing is
+#   lost, the gap is re-sent (LOCKBOX_RESENT=1) and journald holds every seq.
+. "$top_srcdir/tests/integration/lib.sh"
+lb_require_root
+lb_lock
+. "$top_srcdir/tests/integration/record-lib.sh"
+lbr_setup reccmd
+CHECK=$top_srcdir/tests/integration/record-check.py
+AUDIT_LOG=$(awk -F= '/^ *log_file/{gsub(/ /,"",$2); print $2}' /etc/audit/auditd.conf 2>/dev/null)
+AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
+
+# 1. 1,000 execs
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv)
+OUT=$("${SSH[@]}" 'for i in $(seq 1000); do /bin/true $i; done; echo done-loop' 2>/dev/null) || lb_fail "loop session failed"
+[ "$OUT" = done-loop ] || lb_fail "loop output: $OUT"
+S=$(lbr_session_of "$R")
+SPOOL=$LBR_SPOOL/$S.jsonl
+n=$(python3 - "$SPOOL" <<'PY'
+import json, sys, base64
+seen = set()
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["kind"] == "cmd" and r["source"] == "audit":
+        a = [base64.b64decode(x).decode() for x in r["argv"]]
+        if len(a) == 2 and a[0] == "/bin/true":
+            seen.add(int(a[1]))
+print(len(seen) if seen == set(range(1, len(seen) + 1)) else -len(seen))
+PY
+)
+[ "$n" = 1000 ] || lb_fail "spool has $n of 1000 /bin/true commands"
+lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end | grep -q ." || lb_fail "no end entry in journald"
+nj=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$S" LOCKBOX_KIND=cmd | jq -r .LOCKBOX_ARGV | grep -c '^/bin/true [0-9]*$' || true)
+[ "$nj" = 1000 ] || lb_fail "journald has $nj of 1000 command entries"
+hexpfx=$(printf '/bin/true ' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+lb_wait_for 100 sh -c "[ \$(grep -a 'op=lockbox-cmd' '$AUDIT_LOG' | grep -a 'lockbox_session=$S' | grep -ac 'cmd=$hexpfx') -ge 1000 ]" || true
+na=$(grep -a 'type=USER_CMD' "$AUDIT_LOG" | grep -a "lockbox_session=$S" | grep -ac "cmd=$hexpfx" || true)
+[ "$na" = 1000 ] || lb_fail "auditd has $na of 1000 AUDIT_USER_CMD records"
+J=$(python3 "$CHECK" journal "$S" "$SPOOL") || lb_fail "journal: $J"
+jq -e '.n_missing == 0 and (.differ | length) == 0' <<<"$J" >/dev/null || lb_fail "journal vs spool: $J"
+lb_pass "1,000 execs: 1,000 cmd records (audit) in the spool, 1,000 in journald, 1,000 AUDIT_USER_CMD in $AUDIT_LOG"
+
+# 2. journald stopped in mid-session, then back
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv)
+"${SSH[@]}" 'echo before; sleep 3; for i in $(seq 300); do echo "line-$i"; done; /bin/echo during-outage; sleep 4; echo after' \
+    >"$LB_TMP/gap-out" 2>/dev/null &
+sshpid=$!
+lb_wait_for 100 grep -q before "$LB_TMP/gap-out" || lb_fail "session 2 did not start"
+JPID=$(pgrep -x systemd-journal | head -1)
+[ -n "$JPID" ] || lb_fail "no journald"
+lb_stop_pid "$JPID"
+! lb_journald_running || lb_fail "journald still there"
+lb_wait_for 100 grep -q during-outage "$LB_TMP/gap-out" || lb_fail "output stopped while journald was down"
+sleep 1
+/lib/systemd/systemd-journald >/dev/null 2>&1 &
+lb_defer "lb_stop_pid $!"
+lb_wait_for 100 lb_journald_running || lb_fail "journald did not come back"
+wait "$sshpid" || lb_fail "session 2 failed"
+grep -qx after "$LB_TMP/gap-out" || lb_fail "session 2 output: $(cat "$LB_TMP/gap-out")"
+S=$(lbr_session_of "$R")
+lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end | grep -q ." || lb_fail "no end entry after the outage"
+J=$(python3 "$CHECK" journal "$S" "$LBR_SPOOL/$S.jsonl") || lb_fail "journal: $J"
+jq -e '.n_missing == 0 and (.differ | length) == 0 and .resent_entries >= 1' <<<"$J" >/dev/null ||
+    lb_fail "after the outage: $J"
+lb_pass "journald outage: every seq in journald afterwards, gap re-sent ($(jq -c '{entries,records,resent_entries}' <<<"$J"))"

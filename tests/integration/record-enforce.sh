@@ -1,0 +1,75 @@
+#!/bin/bash
+# lockbox-record enforcement through a real sshd: the operator cannot kill the
+# recorder (EPERM); a recorder killed anyway (by root) ends the session;
+# revocation ends the session within 10 s, every process of it included (even
+# one that left with setsid), with end reason "revoked".
+. "$top_srcdir/tests/integration/lib.sh"
+lb_require_root
+lb_lock
+. "$top_srcdir/tests/integration/record-lib.sh"
+lbr_setup recenf
+CHECK=$top_srcdir/tests/integration/record-check.py
+
+# 1. kill -9 of the recorder by the operator fails; root's kill -9 ends the session
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv -tt)
+steps=$(cat <<JSON
+[["expect", "\\\\$ $", 20],
+ ["send", "echo rec=\$PPID; sleep 1000 & echo bg=\$!\n"], ["expect", "bg=[0-9]+", 10],
+ ["send", "kill -9 \$PPID; echo kill-rc=\$?\n"], ["expect", "kill-rc=1", 10],
+ ["send", "kill -STOP \$PPID; echo stop-rc=\$?\n"], ["expect", "stop-rc=1", 10],
+ ["send", "echo still-here\n"], ["expect", "still-here\\\\r\\\\n", 10],
+ ["sleep", 0.5], ["mark", "$LB_TMP/ssh1.pid"], ["sleep", 0.2],
+ ["eof", 20]]
+JSON
+)
+python3 "$LBR_DRIVE" "$steps" "$LB_TMP/t1" -- "${SSH[@]}" &
+drive=$!
+lb_wait_for 300 test -s "$LB_TMP/ssh1.pid" || lb_fail "session did not get going"
+grep -q "Operation not permitted" "$LB_TMP/t1" 2>/dev/null || true
+REC=$(grep -ao 'rec=[0-9]*' "$LB_TMP/t1" 2>/dev/null | head -1 | cut -d= -f2) || true
+# the transcript is written at the end; find the recorder by its session instead
+S=$(lbr_session_of "$R")
+REC=$(pgrep -f "^$LB_SSHD_LIBEXEC/lockbox-record" | while read -r p; do
+        [ -f "$LBR_SPOOL/$S.jsonl" ] && [ "$(stat -c %U /proc/"$p")" = lockbox-rec ] && echo "$p"; done | head -1)
+[ -n "$REC" ] || lb_fail "recorder process not found"
+grep -q CapEff:.*0000000000000000 /proc/"$REC"/status && lb_fail "recorder has no capabilities"
+caps=$(awk '/^CapEff/{print $2}' /proc/"$REC"/status)
+[ "$caps" = "0000002000000020" ] || [ "$caps" = "0000002020000020" ] || lb_fail "recorder capabilities $caps"
+kill -9 "$REC"
+wait "$drive" && true
+T=$(cat "$LB_TMP/t1")
+grep -q "Operation not permitted" <<<"$T" || lb_fail "operator's kill was not refused: $T"
+grep -q "kill-rc=1" <<<"$T" && grep -q "stop-rc=1" <<<"$T" || lb_fail "kill/stop rc: $T"
+BG=$(grep -ao 'bg=[0-9]*' "$LB_TMP/t1" | head -1 | cut -d= -f2)
+lb_wait_for 50 sh -c "! kill -0 $BG" || lb_fail "background job $BG survived the recorder"
+[ -f "$LB_TMP/t1.eof" ] || lb_fail "the ssh client did not see the end"
+lb_pass "operator's kill -9 / kill -STOP of the recorder: EPERM; root's kill -9 ends the session and its jobs"
+
+# 2. revoke in mid-session: ends within 10 s, processes gone (setsid too)
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv -tt)
+steps=$(cat <<JSON
+[["expect", "\\\\$ $", 20],
+ ["send", "setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo bg=\$!\n"], ["expect", "bg=[0-9]+", 10],
+ ["sleep", 0.5], ["mark", "$LB_TMP/ssh2.pid"],
+ ["eof", 30]]
+JSON
+)
+python3 "$LBR_DRIVE" "$steps" "$LB_TMP/t2" -- "${SSH[@]}" &
+drive=$!
+lb_wait_for 300 test -s "$LB_TMP/ssh2.pid" || lb_fail "session 2 did not get going"
+S=$(lbr_session_of "$R")
+t0=$(date +%s.%N)
+lb_req_revoke lbxrappr "$R"
+wait "$drive" || true
+[ -f "$LB_TMP/t2.eof" ] || lb_fail "revoked session did not end: $(cat "$LB_TMP/t2")"
+el=$(python3 -c "print(float(open('$LB_TMP/t2.eof').read()) - $t0)")
+python3 -c "import sys; sys.exit(0 if $el <= 10 else 1)" || lb_fail "revocation took ${el}s"
+grep -q "access was revoked" "$LB_TMP/t2" || lb_fail "operator not told: $(cat "$LB_TMP/t2")"
+BG=$(grep -ao 'bg=[0-9]*' "$LB_TMP/t2" | head -1 | cut -d= -f2)
+lb_wait_for 30 sh -c "! kill -0 $BG" || lb_fail "setsid job $BG survived revocation"
+SUM=$(python3 "$CHECK" spool "$LBR_SPOOL/$S.jsonl") || lb_fail "spool: $SUM"
+jq -e '.end.reason == "revoked"' <<<"$SUM" >/dev/null || lb_fail "end: $(jq -c .end <<<"$SUM")"
+lb_broker_api GET "/v1/sessions/$S" | jq -e '.state == "ended"' >/dev/null || lb_fail "broker session not ended"
+lb_pass "revocation ended the session in ${el}s, setsid job gone, end reason revoked"

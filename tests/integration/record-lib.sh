@@ -1,0 +1,87 @@
+#!/bin/bash
+# Shared setup of the lockbox-record integration tests (source after lib.sh):
+# a real broker, journald, auditd with the shipped exec rule, a real sshd with
+# pam_lockbox and the recorder (setuid root) as ForceCommand, an operator
+# account, and helpers to open approved sessions.
+#
+#   lbr_setup NAME        all of the above; sets LBR_SPOOL (spool_dir), H (host)
+#   lbr_key               a fresh approved request + registered key: sets R, KEY
+#   lbr_session_of R      the broker's session id for request R (after login)
+#   lbr_journal S [ARGS]  journalctl -o json lines of session S (LOCKBOX_SESSION=S)
+#   lbr_drive STEPS ARGV  run ARGV under a PTY (record-drive.py)
+. "$top_srcdir/tests/integration/lib-broker.sh"
+. "$top_srcdir/tests/integration/lib-sshd.sh"
+
+lbr_audit_rules() {
+    local verb=$1 line
+    while read -r line; do
+        case "$line" in ''|'#'*) continue;; esac
+        # shellcheck disable=SC2086
+        auditctl ${line/#-a/$verb} >/dev/null 2>&1 || true
+    done <"$top_srcdir/conf/audit/lockbox.rules"
+}
+
+lbr_setup() {
+    local name=$1 enabled backlog
+    lb_sshd_require
+    [ -x "$top_builddir/recorder/lockbox-record" ] || lb_fail "lockbox-record not built"
+    lb_tmpdir
+    lb_start_journald
+    lb_start_auditd
+    enabled=$(auditctl -s | awk '$1=="enabled"{print $2}')
+    backlog=$(auditctl -s | awk '$1=="backlog_limit"{print $2}')
+    auditctl -e 1 >/dev/null
+    auditctl -b 8192 >/dev/null
+    lb_defer "auditctl -e ${enabled:-0} -b ${backlog:-64}"
+    lbr_audit_rules -d
+    auditctl -R "$top_srcdir/conf/audit/lockbox.rules" >/dev/null
+    lb_defer "lbr_audit_rules -d"
+    lb_add_user lbxrop lockbox-operators
+    lb_add_user lbxrvendor lockbox-operators
+    lb_add_user lbxrappr lockbox-approvers
+    lb_start_broker "${LBR_BROKER_CONF[@]}"
+    H=lbxrhost
+    LBR_SPOOL=$LB_TMP/spool
+    install -d -m 0755 "$LBR_SPOOL"
+    export LB_SSHD_HOSTCONF_EXTRA="host_name = $H
+spool_dir = $LBR_SPOOL
+${LBR_HOSTCONF_EXTRA:-}"
+    LB_SSHD_LOCKBOX=full lb_start_sshd "$name"
+    [ "${LB_SSHD_RECORDER_STANDIN:-0}" = 0 ] || lb_fail "the recorder stand-in was installed"
+    # the recorder finds its configuration beside itself (root-owned dir)
+    [ "$(stat -c %a "$LB_SSHD_LIBEXEC/lockbox-record")" = 4755 ] || lb_fail "recorder not setuid"
+    LBR_DRIVE=$top_srcdir/tests/integration/record-drive.py
+}
+
+lbr_key() { # [duration_s]
+    R=$(lb_req_new lbxrop "$H" lbxrvendor "${1:-3600}")
+    lb_req_approve lbxrappr "$R"
+    KEY=$LB_TMP/key-$R
+    lb_req_key lbxrop "$R" "$KEY"
+}
+
+lbr_session_of() {
+    lb_broker_api GET "/v1/audit?request=$1" "" lbxrappr |
+        jq -r '[.events[] | select(.type=="SessionStart") | .session] | last'
+}
+
+lbr_journal() { # session [journalctl args]
+    local s=$1; shift
+    journalctl --no-pager -o json --output-fields=LOCKBOX_KIND,LOCKBOX_SEQ_FIRST,LOCKBOX_SEQ_LAST,LOCKBOX_RECORDS,LOCKBOX_RESENT,LOCKBOX_ARGV,MESSAGE_ID \
+        "LOCKBOX_SESSION=$s" "$@"
+}
+
+# ssh arguments for an approved key, tty forced
+lbr_ssh_argv() {
+    local opts
+    mapfile -t opts < <(lb_ssh_opts)
+    printf '%s\n' ssh -F /dev/null "${opts[@]}" -i "$KEY" -o IdentitiesOnly=yes -l lbxrvendor "$@" 127.0.0.1
+}
+
+# On a failed session: what the recorder recorded (for the failure message).
+lbr_explain() {
+    local s
+    s=$(lbr_session_of "$R" 2>/dev/null) || true
+    [ -n "$s" ] && [ -f "$LBR_SPOOL/$s.jsonl" ] && tail -c 1500 "$LBR_SPOOL/$s.jsonl"
+    journalctl --no-pager -n 5 SYSLOG_IDENTIFIER=lockbox-record 2>/dev/null | tail -5
+}
