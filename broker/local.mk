@@ -32,3 +32,14 @@ tests_unit_test_broker_lifecycle_LDADD = broker/liblockbox-broker.la $(LB_CHECK_
 tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
 tests_unit_test_broker_store_CFLAGS = $(LB_CHECK_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/broker
 tests_unit_test_broker_store_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS) $(SQLITE_LIBS)
+
+# What the broker ships: man page, example config, systemd units, journald
+# catalog (installed by conf/local.mk where it lists them).
+dist_man_MANS += man/lockboxd.8
+EXTRA_DIST += conf/lockboxd.conf conf/systemd/lockboxd.service conf/systemd/lockboxd.socket \
+	conf/catalog/lockboxd.catalog
+
+# Integration tests (root, a real lockboxd): crash safety, notifications,
+# journald/auditd copies, TLS with tokens.
+TESTS += tests/integration/broker-crash.sh
+dist_check_SCRIPTS += tests/integration/broker-crash.sh tests/integration/broker-verify-chain.py

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
@@ -146,7 +147,7 @@ int main(int argc, char *argv[]) {
         struct lb_server *unix_http = NULL, *tcp_http = NULL;
         const char *config = NULL;
         _cleanup_free_ char *detail = NULL;
-        bool foreground = false, debug = false;
+        bool foreground = false, debug = false, activated = false;
         int c, r, problems = 0, fd = -1, ready_fd = -1, sig, ret = 1;
         sigset_t mask;
 
@@ -242,10 +243,19 @@ int main(int argc, char *argv[]) {
                 lb_log_errno(r, LOG_ERR, "cannot start the notifier");
                 goto out_timer;
         }
-        r = lb_server_listen_unix(conf.socket, &fd);
-        if (r < 0) {
-                lb_log_errno(r, LOG_ERR, "cannot listen on %s", conf.socket);
-                goto out_notifier;
+        /* socket activation (lockboxd.socket makes the socket as root, mode 0666), or
+         * our own socket */
+        if (sd_listen_fds(1) == 1 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) > 0) {
+                fd = SD_LISTEN_FDS_START;
+                activated = true;
+                (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+                (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        } else {
+                r = lb_server_listen_unix(conf.socket, &fd);
+                if (r < 0) {
+                        lb_log_errno(r, LOG_ERR, "cannot listen on %s", conf.socket);
+                        goto out_notifier;
+                }
         }
         r = lb_server_start_unix(&b, fd, &unix_http);
         if (r < 0) {
@@ -297,7 +307,8 @@ int main(int argc, char *argv[]) {
 out_http:
         lb_server_stop(unix_http);
 out_socket:
-        unlink(conf.socket);
+        if (!activated)
+                unlink(conf.socket);
 out_notifier:
         lb_notifier_stop(the_notifier);
 out_timer:
