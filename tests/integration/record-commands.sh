@@ -36,7 +36,7 @@ PY
 lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end | grep -q ." || lb_fail "no end entry in journald"
 nj=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$S" LOCKBOX_KIND=cmd | jq -r .LOCKBOX_ARGV | grep -c '^/bin/true [0-9]*$' || true)
 [ "$nj" = 1000 ] || lb_fail "journald has $nj of 1000 command entries"
-hexpfx=$(printf '/bin/true ' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+hexpfx=$(printf '/bin/true ' | od -An -tx1 | tr -d ' \n')
 lb_wait_for 100 sh -c "[ \$(grep -a 'op=lockbox-cmd' '$AUDIT_LOG' | grep -a 'lockbox_session=$S' | grep -ac 'cmd=$hexpfx') -ge 1000 ]" || true
 na=$(grep -a 'type=USER_CMD' "$AUDIT_LOG" | grep -a "lockbox_session=$S" | grep -ac "cmd=$hexpfx" || true)
 [ "$na" = 1000 ] || lb_fail "auditd has $na of 1000 AUDIT_USER_CMD records"

@@ -35,7 +35,7 @@ REC=$(pgrep -f "^$LB_SSHD_LIBEXEC/lockbox-record" | while read -r p; do
 [ -n "$REC" ] || lb_fail "recorder process not found"
 grep -q CapEff:.*0000000000000000 /proc/"$REC"/status && lb_fail "recorder has no capabilities"
 caps=$(awk '/^CapEff/{print $2}' /proc/"$REC"/status)
-[ "$caps" = "0000002000000020" ] || [ "$caps" = "0000002020000020" ] || lb_fail "recorder capabilities $caps"
+[ "$caps" = "0000002020000020" ] || lb_fail "recorder capabilities $caps"
 kill -9 "$REC"
 wait "$drive" && true
 T=$(cat "$LB_TMP/t1")
