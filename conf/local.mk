@@ -30,6 +30,7 @@ LB_CONF_FILES = \
 	audit:conf/audit/lockbox.rules \
 	pamconfigs:conf/pam-configs/lockbox \
 	unit:conf/systemd/lockboxd.service \
+	unit:conf/systemd/lockboxd.socket \
 	catalog:conf/catalog/lockbox-host.catalog \
 	catalog:conf/catalog/lockbox-record.catalog \
 	catalog:conf/catalog/lockboxd.catalog \
@@ -149,5 +150,7 @@ uninstall-hook:
 
 # Tests: staging install/uninstall (no root needed), doctor (root), and the
 # README's first command end to end (root).
-TESTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh
-dist_check_SCRIPTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh
+TESTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh \
+	tests/integration/demo-twice.sh
+dist_check_SCRIPTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh \
+	tests/integration/demo-twice.sh
