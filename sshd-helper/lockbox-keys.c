@@ -247,8 +247,8 @@ int main(int argc, char **argv) {
                 event(LOG_INFO, MID_ANSWERED, &x, request, printed,
                       "%u per-session key(s) for %s on %s (request %s)", printed, x.user, x.host,
                       request);
-        else
-                event(LOG_NOTICE, MID_ANSWERED, &x, NULL, 0,
+        else /* catalogued with the failures: "no keys (refused or failed)" */
+                event(LOG_NOTICE, MID_FAILED, &x, NULL, 0,
                       "no valid per-session key for %s on %s%s%s", x.user, x.host,
                       isempty(x.fingerprint) ? "" : " matching ",
                       isempty(x.fingerprint) ? "" : x.fingerprint);

@@ -10,6 +10,7 @@ lb_lock
 
 lb_tmpdir
 lb_start_journald
+T0=$(date '+%Y-%m-%d %H:%M:%S') # journal entries of this run only
 lb_add_user lbxop lockbox-operators
 lb_add_user lbxvendor lockbox-operators
 lb_add_user lbxvendor2 lockbox-operators
@@ -80,6 +81,17 @@ expect_nothing 0 lbxvendor "$(fp "$LB_TMP/k1.pub")" "$T1" "$B2"   # %k of anothe
 expect_nothing 0 lbxvendor "$(fp "$LB_TMP/k1.pub")" ssh-rsa "$B1" # wrong %t
 lb_pass "filtered by %f, %t and %k"
 
+# -- journald: keys given and none given, each with its MESSAGE_ID and fields
+if command -v journalctl >/dev/null && lb_journald_running; then
+    lb_wait_for 50 sh -c "journalctl -q --no-pager --since \"$T0\" MESSAGE_ID=7eb68c8c9be04c2da634008814121fe5 LOCKBOX_REQUEST=$R LOCKBOX_USER=lbxvendor LOCKBOX_HOST=web1 | grep -q lockbox-keys" ||
+        lb_fail "no journald entry for the keys given (MESSAGE_ID 7eb68c8c...)"
+    lb_wait_for 50 sh -c "journalctl -q --no-pager --since \"$T0\" MESSAGE_ID=c1e769e15c1d42e3a6615cf81cec629d LOCKBOX_USER=lbxvendor LOCKBOX_HOST=web1 | grep -q 'no valid per-session key'" ||
+        lb_fail "no journald entry for no keys given (MESSAGE_ID c1e769e1...)"
+    lb_pass "answers logged to journald with their MESSAGE_IDs and LOCKBOX_* fields"
+else
+    lb_fail "journald not running: lb_start_journald should have started it"
+fi
+
 # -- another account, another host
 expect_nothing 0 lbxvendor2
 write_conf "$LB_BROKER_SOCK" web2
@@ -107,16 +119,6 @@ lb_req_key lbxop "$R2" "$LB_TMP/k3"
 sleep 3
 expect_nothing 0 lbxvendor
 lb_pass "expired request: no keys"
-
-# -- journald: the answer is logged with its MESSAGE_ID
-if command -v journalctl >/dev/null && lb_journald_running; then
-    keys lbxvendor >/dev/null
-    if lb_wait_for 50 sh -c "journalctl -q --no-pager MESSAGE_ID=7eb68c8c9be04c2da634008814121fe5 LOCKBOX_USER=lbxvendor | grep -q lockbox-keys"; then
-        lb_pass "answers logged to journald with MESSAGE_ID"
-    else
-        lb_fail "no journald entry with lockbox-keys' MESSAGE_ID"
-    fi
-fi
 
 # -- fail closed: broker gone, hanging, garbage, hostile
 write_conf /nonexistent/lockboxd.sock web1
