@@ -127,9 +127,11 @@ static void sleep_ms(unsigned ms) {
 int lb_session_kill_all(uint32_t audit_session, pid_t except, unsigned grace_ms) {
         int r;
 
-        r = lb_session_kill(audit_session, except, SIGTERM);
+        /* HUP first: an interactive shell ignores TERM but not a hangup */
+        r = lb_session_kill(audit_session, except, SIGHUP);
         if (r <= 0)
                 return r;
+        (void) lb_session_kill(audit_session, except, SIGTERM);
         (void) lb_session_kill(audit_session, except, SIGCONT);
         for (unsigned waited = 0; waited < grace_ms; waited += 50) {
                 sleep_ms(50);

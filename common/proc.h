@@ -19,7 +19,7 @@ int lb_proc_audit_session(pid_t pid, uint32_t *ret);
  * /proc cannot be read. */
 int lb_session_kill(uint32_t audit_session, pid_t except, int sig);
 
-/* TERM, then after grace_ms KILL to what is left; waits up to grace_ms more
+/* HUP and TERM, then after grace_ms KILL to what is left; waits up to grace_ms more
  * for them to go. Returns how many were still there after the KILL wait. */
 int lb_session_kill_all(uint32_t audit_session, pid_t except, unsigned grace_ms);
 

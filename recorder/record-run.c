@@ -515,8 +515,14 @@ static void tick(struct lb_recorder *r) {
         uint64_t down;
 
         if (m > 0) {
-                _cleanup_free_ char *t = lb_asprintf("access ends in %u minute%s", m,
-                                                     m == 1 ? "" : "s");
+                /* the 10-minute warning of a session that started later says
+                 * how long is really left */
+                uint64_t d = atomic_load(&r->deadline), now = lb_now_ms();
+                unsigned left = d > now ? (unsigned) ((d - now + 59999) / 60000) : 0;
+                _cleanup_free_ char *t = NULL;
+                if (m == 10 && left < 10 && left > 1)
+                        m = left;
+                t = lb_asprintf("access ends in %u minute%s", m, m == 1 ? "" : "s");
                 if (t) {
                         (void) emit_text(r, "warn", t);
                         tell_operator(r, t);

@@ -68,3 +68,16 @@ J=$(python3 "$CHECK" journal "$S" "$LBR_SPOOL/$S.jsonl") || lb_fail "journal: $J
 jq -e '.n_missing == 0 and (.differ | length) == 0 and .resent_entries >= 1' <<<"$J" >/dev/null ||
     lb_fail "after the outage: $J"
 lb_pass "journald outage: every seq in journald afterwards, gap re-sent ($(jq -c '{entries,records,resent_entries}' <<<"$J"))"
+
+# 3. audit disabled: the proc connector fallback, and every record says so
+auditctl -e 0 >/dev/null
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv)
+OUT=$("${SSH[@]}" '/bin/sleep 1.5; echo fallback-done' 2>/dev/null) || lb_fail "fallback session failed"
+auditctl -e 1 >/dev/null
+[ "$OUT" = fallback-done ] || lb_fail "fallback output: $OUT"
+S=$(lbr_session_of "$R")
+SUM=$(python3 "$CHECK" spool "$LBR_SPOOL/$S.jsonl") || lb_fail "spool: $SUM"
+jq -e '.start.cmd_source == "proc" and (.cmd_sources.audit // 0) == 0 and .cmd_sources.proc >= 1 and
+       any(.argv[]; . == ["/bin/sleep", "1.5"])' <<<"$SUM" >/dev/null || lb_fail "fallback records: $SUM"
+lb_pass "audit off: commands from the proc connector, every record says source proc"
