@@ -37,8 +37,10 @@ lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end
 nj=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$S" LOCKBOX_KIND=cmd | jq -r .LOCKBOX_ARGV | grep -c '^/bin/true [0-9]*$' || true)
 [ "$nj" = 1000 ] || lb_fail "journald has $nj of 1000 command entries"
 hexpfx=$(printf '/bin/true ' | od -An -tx1 | tr -d ' \n')
-lb_wait_for 100 sh -c "[ \$(grep -a 'op=lockbox-cmd' '$AUDIT_LOG' | grep -a 'lockbox_session=$S' | grep -ac 'cmd=$hexpfx') -ge 1000 ]" || true
-na=$(grep -a 'type=USER_CMD' "$AUDIT_LOG" | grep -a "lockbox_session=$S" | grep -ac "cmd=$hexpfx" || true)
+# auditd rotates its log (max_log_file): count in every file of it
+audit_count() { cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$S" | grep -ac "cmd=$hexpfx" || true; }
+lb_wait_for 100 sh -c "[ \$(cat '$AUDIT_LOG'* | grep -a 'lockbox_session=$S' | grep -ac 'cmd=$hexpfx') -ge 1000 ]" || true
+na=$(audit_count)
 [ "$na" = 1000 ] || lb_fail "auditd has $na of 1000 AUDIT_USER_CMD records"
 J=$(python3 "$CHECK" journal "$S" "$SPOOL") || lb_fail "journal: $J"
 jq -e '.n_missing == 0 and (.differ | length) == 0' <<<"$J" >/dev/null || lb_fail "journal vs spool: $J"
