@@ -35,7 +35,8 @@ conf "$LB_TMP/fake.sock" "$LB_TMP/fake.conf"
 python3 "$top_srcdir/tests/integration/keys-fake-broker.py" "$LB_TMP/fake.sock" good "$T $B" &
 lb_defer "lb_stop_pid $!"
 lb_wait_for 50 test -S "$LB_TMP/fake.sock"
-KEYS=$top_builddir/sshd-helper/lockbox-keys
+install -o root -g root -m 0755 "$top_builddir/sshd-helper/lockbox-keys" "$LB_TMP/lockbox-keys"
+KEYS=$LB_TMP/lockbox-keys
 KU=$(id -u lockbox-keys) KG=$(id -g lockbox-keys)
 # setpriv, not runuser: sshd switches user without a PAM session, so should we
 run() { (cd / && python3 "$here/keys-timing.py" "$N" setpriv --reuid="$KU" --regid="$KG" --clear-groups "$KEYS" --config "$@"); }

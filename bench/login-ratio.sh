@@ -61,7 +61,7 @@ plain_ssh() { LB_SSHD_PORT=$1 lb_ssh lbxplain -i "$LB_TMP/plain" -o IdentitiesOn
 I=0
 op_ssh() { I=$((I + 1)); LB_SSHD_PORT=$FULL lb_ssh lbxvendor -i "$LB_TMP/k$I" -o IdentitiesOnly=yes true; }
 connect() {
-    (cd / && runuser -u lbxop -- env TMPDIR="$CT" "$top_builddir/lockboxctl" --broker "unix:$LB_BROKER_SOCK" \
+    (cd / && runuser -u lbxop -- env TMPDIR="$CT" "$LB_SSHD_LIBEXEC/lockboxctl" --broker "unix:$LB_BROKER_SOCK" \
         connect "$R" -- -o HostName=127.0.0.1 -p "$FULL" -o BatchMode=yes -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null true)
 }

@@ -19,7 +19,9 @@ lb_add_user lbxplain
 lb_sshd_system_user lockbox-keys
 lb_start_broker
 
-KEYS=$top_builddir/sshd-helper/lockbox-keys
+# a root-owned copy the lockbox-keys user can reach (the build tree may not be)
+install -o root -g root -m 0755 "$top_builddir/sshd-helper/lockbox-keys" "$LB_TMP/lockbox-keys"
+KEYS=$LB_TMP/lockbox-keys
 REC=/usr/libexec/lockbox/lockbox-record
 CONF=$LB_TMP/lockbox.conf
 write_conf() { # broker-socket host [extra line]

@@ -23,7 +23,7 @@
 #                              Sets: LB_SSHD_PORT, LB_SSHD_PID, LB_SSHD_DIR,
 #                                LB_SSHD_CONFIG, LB_SSHD_LOG (sshd's -e output),
 #                                LB_SSHD_LIBEXEC (root-owned 0755 dir with copies
-#                                of lockbox-keys, lockbox-record),
+#                                of lockbox-keys, lockbox-record, lockboxctl),
 #                                LB_SSHD_HOSTCONF (lockbox.conf used by all three;
 #                                the recorder finds it beside itself; state_dir
 #                                and spool_dir default to $LB_SSHD_DIR/state|spool),
@@ -101,6 +101,9 @@ lb_start_sshd() {
     ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key" </dev/null
 
     lb_sshd_install_prog "$top_builddir/sshd-helper/lockbox-keys" "$libexec"
+    # for tests that run it as an operator: the build tree may not be
+    # reachable by other users (a checkout under /root)
+    lb_sshd_install_prog "$top_builddir/lockboxctl" "$libexec"
     recorder=$libexec/lockbox-record
     if [ -x "$top_builddir/recorder/lockbox-record" ]; then
         lb_sshd_install_prog "$top_builddir/recorder/lockbox-record" "$libexec"

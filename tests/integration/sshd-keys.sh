@@ -52,7 +52,7 @@ newkey() { n=$((n + 1)); KEY=$LB_TMP/k$n; lb_req_key lbxop "$1" "$KEY"; }
 
 CT=$LB_TMP/connect-tmp
 install -d -o lbxop -m 700 "$CT"
-CONNECT=("$top_builddir/lockboxctl" --broker "unix:$LB_BROKER_SOCK" connect)
+CONNECT=("$LB_SSHD_LIBEXEC/lockboxctl" --broker "unix:$LB_BROKER_SOCK" connect)
 SSHOPTS=(-o HostName=127.0.0.1 -p "$FULL" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null)
 key_dirs_gone() { [ -z "$(ls -A "$CT")" ] || lb_fail "$1: key material left: $(ls -lAR "$CT")"; }
 

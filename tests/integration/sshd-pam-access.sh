@@ -62,7 +62,7 @@ connect() { connect_as lbxop "$@"; }
 connect_as() { # local-user id [cmd...]
     local who=$1 id=$2; shift 2
     set +e
-    OUT=$(cd / && runuser -u "$who" -- env TMPDIR="$CT" "$top_builddir/lockboxctl" \
+    OUT=$(cd / && runuser -u "$who" -- env TMPDIR="$CT" "$LB_SSHD_LIBEXEC/lockboxctl" \
         --broker "unix:$LB_BROKER_SOCK" connect "$id" -- -o HostName=127.0.0.1 -p "$FULL" \
         -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "$@" \
         2>"$LB_TMP/err")
