@@ -50,7 +50,9 @@ static void help(void) {
                "  --journal            the local journal\n"
                "  --directory DIR      a directory of exported journal files\n"
                "  --file FILE          a journal file (repeatable)\n"
-               "  --spool FILE|DIR     a spool file <session>.jsonl or a spool directory\n\n"
+               "  --spool FILE|DIR     a spool file <session>.jsonl or a spool directory\n"
+               "  --writer-uid UID     also take journal entries written by this uid\n"
+               "  --any-writer         take journal entries from every writer (not evidence)\n\n"
                "Commands:\n"
                "  list [--request ID] [--operator P] [--host H] [--since T] [--until T]\n"
                "  commands SESSION\n"
@@ -93,11 +95,24 @@ static int load(const struct opts *o, const char *session, struct lb_recording *
                 r = lb_reader_read(rd, rec);
         if (rd && ret_foreign)
                 *ret_foreign = lb_reader_foreign(rd);
-        lb_reader_free(rd);
-        if (r < 0)
+        if (r < 0) {
+                lb_reader_free(rd);
                 return open_error(o, r, session);
-        if (rec->n == 0 && rec->malformed == 0)
+        }
+        if (rec->n == 0 && rec->malformed == 0 && lb_reader_foreign(rd) == 0) {
+                lb_reader_free(rd);
                 return open_error(o, -ENOENT, session);
+        }
+        if (rec->n == 0 && rec->malformed == 0) {
+                _cleanup_free_ char *s = safe(session);
+                log_error("%s: only journal entries written by users that are not the recorder "
+                          "(%zu); if the recorder ran under another uid on the recorded host, "
+                          "name it with --writer-uid UID",
+                          s, lb_reader_foreign(rd));
+                lb_reader_free(rd);
+                return EXIT_FAILURE;
+        }
+        lb_reader_free(rd);
         return 0;
 }
 
@@ -351,6 +366,8 @@ static int cmd_verify(struct opts *o, int argc, char **argv) {
                         _cleanup_free_ char *t = lb_problem_format(&v.problems[i]);
                         printf("%s\n", strna(t));
                 }
+                if (o->src.trust_all)
+                        printf("note: --any-writer: journal entries of every writer were taken\n");
                 if (foreign > 0)
                         printf("note: ignored %zu journal entries for this session written by "
                                "other users (not evidence)\n",
@@ -760,7 +777,8 @@ int main(int argc, char **argv) {
                 { "file", required_argument, NULL, 'f' },      { "spool", required_argument, NULL, 'S' },
                 { "json", no_argument, NULL, 'j' },            { "broker", required_argument, NULL, 'b' },
                 { "token-file", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },         {},
+                { "version", no_argument, NULL, 'V' },         { "writer-uid", required_argument, NULL, 'U' },
+                { "any-writer", no_argument, NULL, 'A' },      {},
         };
         struct opts o = { .src.type = LB_SOURCE_JOURNAL };
         int c, nsrc = 0, r;
@@ -790,6 +808,15 @@ int main(int argc, char **argv) {
                                 return EXIT_FAILURE;
                         break;
                 }
+                case 'U': {
+                        uint64_t u;
+                        if (lb_parse_u64(optarg, UINT32_MAX - 1, &u) < 0)
+                                return usage_error("--writer-uid: not a uid: %s", optarg);
+                        if (lb_source_trust_uid(&o.src, (uid_t) u) < 0)
+                                return usage_error("too many --writer-uid");
+                        break;
+                }
+                case 'A': o.src.trust_all = true; break;
                 case 'j': o.json = true; break;
                 case 'b': o.broker = optarg; break;
                 case 't': o.token_file = optarg; break;

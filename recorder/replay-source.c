@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define RECORDER_USER "lockbox-rec"
+#define RECORDER_EXE LOCKBOX_LIBEXECDIR "/lockbox-record"
 #define SPOOL_READ_MAX (64U * 1024 * 1024)
 
 static const char *const message_ids[] = {
@@ -31,10 +32,19 @@ static const char *const message_ids[] = {
 void lb_source_trust_default(struct lb_source *s) {
         struct passwd *pw = getpwnam(RECORDER_USER);
 
-        s->writers[0] = 0;
-        s->n_writers = 1;
-        if (pw && pw->pw_uid != 0)
-                s->writers[s->n_writers++] = pw->pw_uid;
+        (void) lb_source_trust_uid(s, 0);
+        if (pw)
+                (void) lb_source_trust_uid(s, pw->pw_uid);
+}
+
+int lb_source_trust_uid(struct lb_source *s, uid_t uid) {
+        for (size_t i = 0; i < s->n_writers; i++)
+                if (s->writers[i] == uid)
+                        return 0;
+        if (s->n_writers >= ELEMENTSOF(s->writers))
+                return -E2BIG;
+        s->writers[s->n_writers++] = uid;
+        return 0;
 }
 
 struct lb_reader {
@@ -111,6 +121,11 @@ static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
         uint64_t uid;
         char buf[32];
 
+        if (s->trust_all)
+                return true;
+        if (sd_journal_get_data(j, "_EXE", &d, &l) >= 0 &&
+            l == sizeof(RECORDER_EXE) - 1 + 5 && memcmp((const char *) d + 5, RECORDER_EXE, l - 5) == 0)
+                return true;
         if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l <= 5 || l - 5 >= sizeof(buf))
                 return false;
         memcpy(buf, (const char *) d + 5, l - 5);

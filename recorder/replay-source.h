@@ -24,12 +24,17 @@ struct lb_source {
         char **paths; /* DIRECTORY: one; FILES, SPOOL: one or more */
         /* journal entries from other uids are ignored: anyone can write to
          * the journal, only root and the recorder's user write evidence */
-        uid_t writers[2];
+        uid_t writers[16];
         size_t n_writers;
+        bool trust_all;  /* --any-writer: take every entry (say so) */
 };
 
-/* Sets the trusted writers: root and the recorder's service user. */
+/* Trusted writers: root, the local recorder service user (lockbox-rec) and
+ * any process whose executable (journald's _EXE) is the installed
+ * lockbox-record. lb_source_trust_uid() adds one (for journal files from a
+ * host where the recorder's user has another uid). */
 void lb_source_trust_default(struct lb_source *s);
+int lb_source_trust_uid(struct lb_source *s, uid_t uid);
 
 struct lb_reader;
 /* With follow, change notification is set up before the first read, so
