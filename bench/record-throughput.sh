@@ -21,6 +21,7 @@ BENCH=$top_srcdir/bench/record-bench.py
 CHECK=$top_srcdir/tests/integration/record-check.py
 
 T=$(mktemp -d /tmp/lbx-bench.XXXXXX)
+chmod 755 "$T"
 CLEAN=()
 cleanup() { local i; for ((i=${#CLEAN[@]}-1; i>=0; i--)); do eval "${CLEAN[$i]}" >/dev/null 2>&1 || true; done; rm -rf "$T"; }
 trap cleanup EXIT
