@@ -477,6 +477,16 @@ int lb_rec_argv(const struct lb_rec *rec, char ***ret, size_t **ret_lens, size_t
                         k = -EBADMSG;
                 else
                         k = lb_base64_decode(json_string_value(e), json_string_length(e), &b, &bl);
+                if (k >= 0) { /* NUL-terminated too, for callers that print it */
+                        unsigned char *z = realloc(b, bl + 1);
+                        if (!z) {
+                                free(b);
+                                k = -ENOMEM;
+                        } else {
+                                b = z;
+                                b[bl] = '\0';
+                        }
+                }
                 if (k < 0) {
                         lb_strv_free(v);
                         free(lens);
