@@ -168,6 +168,26 @@ for f in "$T"/export/*.journal; do files+=(--file "$f"); done
 "$R" "${files[@]}" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "play --file not exact"
 lb_pass "exported journal files read with --directory and --file"
 
+# --- an auditor without root: systemd-journal group membership is enough;
+# without it, the message says what is missing
+lb_add_user lbxrpaud systemd-journal
+lb_add_user lbxrpnone
+out=$(runuser -u lbxrpaud -- "$R" verify "$S") || lb_fail "a systemd-journal member cannot verify: $out"
+runuser -u lbxrpaud -- "$R" list | grep -q "$S" || lb_fail "a systemd-journal member cannot list"
+rc=0; runuser -u lbxrpnone -- "$R" verify "$S" > /dev/null 2>"$T/err" || rc=$?
+[ $rc = 1 ] || lb_fail "a user outside systemd-journal: exit $rc"
+grep -q "are you in the systemd-journal group" "$T/err" || lb_fail "no group hint: $(cat "$T/err")"
+lb_pass "a systemd-journal member reads recordings; others are told about the group"
+
+# --- anyone can write to the journal: entries for this session from another
+# user are not evidence (they would otherwise collide with seq 1..)
+runuser -u lbxrpnone -- "$W" --journal --session "$S" out:"$T/text" end || lb_fail "forging writer"
+lb_wait_for 100 sh -c "'$R' verify '$S' | grep -q 'ignored 3 journal entries'" ||
+    lb_fail "forged entries not reported: $("$R" verify "$S")"
+"$R" verify "$S" > /dev/null || lb_fail "forged entries broke verification"
+"$R" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "forged entries reached play"
+lb_pass "entries from other users are ignored and reported"
+
 # --- errors
 rc=0; "$R" verify "s-no-such-$ID" > /dev/null 2>"$T/err" || rc=$?
 [ $rc = 1 ] || lb_fail "no such session: exit $rc"
