@@ -32,6 +32,15 @@ mkuser() { # name [group]
 mkuser lockbox-rec
 mkuser lbxbenchop lockbox-operators
 mkuser lbxbenchappr lockbox-approvers
+journald_up() {
+    python3 -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect("/run/systemd/journal/socket")' 2>/dev/null
+}
+if ! journald_up; then
+    mkdir -p /run/systemd/journal
+    /lib/systemd/systemd-journald >/dev/null 2>&1 &
+    CLEAN+=("kill $!")
+    for _ in $(seq 100); do journald_up && break; sleep 0.1; done
+fi
 [ -e /var/run/utmp ] || { touch /var/run/utmp; CLEAN+=("rm -f /var/run/utmp"); }
 
 cc -O2 -o "$T/relay" "$top_srcdir/bench/record-relay.c" -lutil
