@@ -40,12 +40,20 @@ if [ -t 1 ]; then B=$'\e[1m' D=$'\e[2m' N=$'\e[0m'; else B= D= N=; fi
 STEP=0
 heading() { STEP=$((STEP + 1)); printf '\n%s== %d. %s ==%s\n' "$B" "$STEP" "$*" "$N"; }
 say() { printf '%s\n' "$*" | fold -s -w 100; }
+# quote words as a person would type them
+quote() {
+    local w out=
+    for w in "$@"; do
+        if [[ $w =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="$w "; else out+="'${w//\'/\'\\\'\'}' "; fi
+    done
+    printf '%s' "${out% }"
+}
 # show AS CMD...: print the command as the person would type it, then run it
 show() {
     local who=$1; shift
     local prompt='#'
     [ "$who" = root ] || prompt='$'
-    printf '%s%s%s %s\n' "$D" "$who$prompt" "$N" "$(printf '%q ' "$@" | sed 's/ $//')"
+    printf '%s%s%s %s\n' "$D" "$who$prompt" "$N" "$(quote "$@")"
     if [ "$who" = root ]; then "$@"; else runuser -u "$who" -- "$@"; fi
 }
 # show_may_fail: the same for a command expected to be refused (prints its status)
