@@ -72,6 +72,8 @@ tests_unit_test_replay_records_LDADD = recorder/libreplay.la $(LB_CHECK_LIBS)
 tests_integration_replay_writer_SOURCES = tests/integration/replay-writer.c
 tests_integration_replay_writer_CFLAGS = $(LB_COMMON_CFLAGS)
 tests_integration_replay_writer_LDADD = $(LB_COMMON_LIBS)
-TESTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh
-dist_check_SCRIPTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh
+TESTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh \
+	tests/integration/replay-real.sh
+dist_check_SCRIPTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh \
+	tests/integration/replay-real.sh
 # --- end lockbox-replay ---
