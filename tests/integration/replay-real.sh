@@ -82,3 +82,22 @@ lb_pass "hostile output neutralized by default"
 LC_ALL=C.UTF-8 script -qec "asciinema cat '$LB_TMP/s.cast' > '$LB_TMP/cat.out'" /dev/null > /dev/null
 cmp -s "$LB_TMP/cat.out" "$LB_TMP/play.journal" || lb_fail "asciinema cat differs from the recording"
 lb_pass "asciinema cat of the export reproduces the real recording byte for byte"
+
+# the evidence bundle with the request and its approvals from the real broker
+"$RP" export "$S" --format bundle --broker "unix:$LB_BROKER_SOCK" -o "$LB_TMP/bundle.json"
+python3 - "$LB_TMP/bundle.json" "$S" "$R" <<'PY' || lb_fail "bundle"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["broker"]["available"] is True, b["broker"]
+assert b["request"]["id"] == sys.argv[3] and b["request"]["state"] == "approved", b["request"]
+assert [a["by"] for a in b["approvals"]] == ["lbxrappr"], b["approvals"]
+types = [e["type"] for e in b["audit"]["events"]]
+assert "Approve" in types and "SessionStart" in types, types
+assert b["verification"]["ok"] is True and b["session"]["session"] == sys.argv[2]
+assert any(c["argv_text"] == "/bin/echo 'x y' $'\\xff'" for c in b["commands"]), b["commands"]
+PY
+rc=0; "$RP" export "$S" --format bundle --broker "unix:$LB_TMP/no-such.sock" -o "$LB_TMP/b2.json" || rc=$?
+[ $rc = 0 ] || lb_fail "bundle without a reachable broker: exit $rc"
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["broker"]["available"] is False and b["broker"]["error"] and b["request"] is None' \
+    "$LB_TMP/b2.json" || lb_fail "bundle does not say the broker was unreachable"
+lb_pass "export --format bundle: request, approvals and audit events from the broker; says so when unreachable"
