@@ -27,10 +27,17 @@ lb_require_root() {
 }
 
 # Integration tests share system daemons (journald, auditd): take a lock so
-# that two of them never run at once, even under make -j.
+# that two of them never run at once, even under make -j. Call it first, right
+# after lb_require_root: the script is run again under `flock -o`, so the lock
+# belongs to the flock process and no daemon the test starts inherits it (a
+# leaked daemon can never hold the lock for everyone else).
+LB_LOCK_FILE=/run/lock/lbx-integration-tests.lock
 lb_lock() {
-    exec {LB_LOCK_FD}>/run/lockbox-tests.lock
-    flock "$LB_LOCK_FD"
+    if [ -z "${LB_LOCK_HELD:-}" ]; then
+        mkdir -p /run/lock
+        export LB_LOCK_HELD=1
+        exec flock -o "$LB_LOCK_FILE" bash "$0" "$@"
+    fi
 }
 
 lb_fail() { echo "FAIL: $*" >&2; exit 1; }
