@@ -8,6 +8,24 @@
 #include "spool.h"
 #include "util.h"
 
+static int mkdir_parents(const char *dir, mode_t mode) {
+        _cleanup_free_ char *p = strdup(dir);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int lb_spool_open(struct lb_spool *s, const char *dir, const char *session, uid_t uid,
                   gid_t gid) {
         _cleanup_free_ char *path = NULL;
@@ -19,6 +37,14 @@ int lb_spool_open(struct lb_spool *s, const char *dir, const char *session, uid_
         if (!path)
                 return -ENOMEM;
         fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == ENOENT) {
+                /* first session on this host: the spool directory, root's, 0700 */
+                int r = mkdir_parents(dir, 0700);
+                if (r < 0)
+                        return r;
+                fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          0600);
+        }
         if (fd < 0)
                 return -errno;
         if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0) {

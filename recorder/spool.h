@@ -24,7 +24,8 @@ struct lb_spool {
         _Atomic bool stop;
 };
 
-/* Create the spool file (O_EXCL, no symlinks) and give it to uid:gid, 0600. */
+/* Create the spool file (O_EXCL, no symlinks) and give it to uid:gid, 0600;
+ * a missing spool directory is made (0700). */
 int lb_spool_open(struct lb_spool *s, const char *dir, const char *session, uid_t uid,
                   gid_t gid);
 /* Append whole lines. Fails (and stays failed) on any write error. */

@@ -73,3 +73,22 @@ SUM=$(python3 "$CHECK" spool "$LBR_SPOOL/$S.jsonl") || lb_fail "spool: $SUM"
 jq -e '.end.reason == "revoked"' <<<"$SUM" >/dev/null || lb_fail "end: $(jq -c .end <<<"$SUM")"
 lb_broker_api GET "/v1/sessions/$S" | jq -e '.state == "ended"' >/dev/null || lb_fail "broker session not ended"
 lb_pass "revocation ended the session in ${el}s, setsid job gone, end reason revoked"
+
+# 3. evidence that cannot be written ends the session: a spool on a full
+# filesystem (a 256 KiB tmpfs) while the session prints 1 MiB
+mount -t tmpfs -o size=256k lbx-test-spool "$LBR_SPOOL"
+lb_defer "umount '$LBR_SPOOL'"
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv)
+set +e
+"${SSH[@]}" 'head -c 1048576 /dev/zero | base64; echo not-reached-$((6*7))' >"$LB_TMP/full-out" 2>"$LB_TMP/full-err"
+RC=$?
+set -e
+[ "$RC" != 0 ] || lb_fail "session went on without evidence (rc 0)"
+grep -q "not-reached-42" "$LB_TMP/full-out" && lb_fail "the session ran to its end without evidence"
+grep -q "could not be recorded" "$LB_TMP/full-err" || lb_fail "operator not told: $(tail -c 300 "$LB_TMP/full-err")"
+[ "$(wc -c <"$LB_TMP/full-out")" -lt 400000 ] || lb_fail "output kept flowing without evidence: $(wc -c <"$LB_TMP/full-out") bytes"
+S=$(lbr_session_of "$R")
+lb_broker_api GET "/v1/sessions/$S" | jq -e '.state == "ended" and .end_reason == "evidence_failure"' >/dev/null ||
+    lb_fail "broker session: $(lb_broker_api GET "/v1/sessions/$S")"
+lb_pass "spool full: the session ended (evidence_failure), the operator told, output stopped"
