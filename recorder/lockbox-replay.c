@@ -593,7 +593,8 @@ static int cmd_play(struct opts *o, int argc, char **argv) {
                 (void) out_write(tail, n);
         }
         if (r < 0) {
-                log_error("playing %s: %s", session, strerror(-r));
+                _cleanup_free_ char *ss = safe(session);
+                log_error("playing %s: %s", ss, strerror(-r));
                 goto out;
         }
         ret = 0;
