@@ -86,3 +86,41 @@ lb_pid_alive "$fpid" && lb_fail "play --follow did not exit at the end record"
 wait "$fpid" || lb_fail "play --follow failed"
 cmp -s "$T/follow.out" <(cat "$T/first" "$T/marker") || lb_fail "follow output differs"
 lb_pass "play --follow on a spool file: marker after $(( (t1 - t0) / 1000000 )) ms, exits at the end record"
+
+# --- space pauses and resumes, q quits (stdin a terminal)
+S3=s-rs3-$$
+printf 'AAA\r\n' > "$T/a"; printf 'BBB\r\n' > "$T/b"; printf 'CCC\r\n' > "$T/c"
+"$W" --spool "$T/spool/$S3.jsonl" --session "$S3" out:"$T/a" tick:1000 out:"$T/b" tick:60000 out:"$T/c" end
+python3 - "$R" "$T/spool" "$S3" <<'PY' || lb_fail "pause/resume/quit keys"
+import os, pty, select, sys, time
+r, spool, s = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(r, [r, "--spool", spool, "play", s])
+seen = b""
+def pump(secs, want=None):
+    global seen
+    end = time.time() + secs
+    while time.time() < end:
+        if want and want in seen:
+            return True
+        rd, _, _ = select.select([fd], [], [], 0.05)
+        if rd:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return bool(want and want in seen)
+assert pump(5, b"AAA"), seen
+os.write(fd, b" ")                    # pause before BBB (due 1 s after AAA)
+assert not pump(2.5, b"BBB"), "BBB shown while paused"
+os.write(fd, b" ")                    # resume
+assert pump(3, b"BBB"), "BBB not shown after resume"
+os.write(fd, b"q")                    # CCC is a minute away: quit
+t0 = time.time()
+_, status = os.waitpid(pid, 0)
+assert time.time() - t0 < 3, "q did not quit"
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+assert b"CCC" not in seen
+PY
+lb_pass "play: space pauses and resumes, q quits"
