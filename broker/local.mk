@@ -40,6 +40,10 @@ EXTRA_DIST += conf/lockboxd.conf conf/systemd/lockboxd.service conf/systemd/lock
 	conf/catalog/lockboxd.catalog
 
 # Integration tests (root, a real lockboxd): crash safety, notifications,
-# journald/auditd copies, TLS with tokens.
-TESTS += tests/integration/broker-crash.sh
-dist_check_SCRIPTS += tests/integration/broker-crash.sh tests/integration/broker-verify-chain.py
+# journald/auditd copies and clean shutdown. (TLS and tokens: api-tls.sh.)
+TESTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
+	tests/integration/broker-evidence.sh
+dist_check_SCRIPTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
+	tests/integration/broker-evidence.sh
+EXTRA_DIST += tests/integration/broker-verify-chain.py tests/integration/broker-webhook-receiver.py \
+	tests/integration/broker-check-delivery.py
