@@ -49,7 +49,7 @@ static void help(void) {
                "Sources (default: the local journal):\n"
                "  --journal            the local journal\n"
                "  --directory DIR      a directory of exported journal files\n"
-               "  --file FILE          a journal file (repeatable)\n"
+               "  --file FILE          a journal file, or journal export format (repeatable)\n"
                "  --spool FILE|DIR     a spool file <session>.jsonl or a spool directory\n"
                "  --writer-uid UID     also take journal entries written by this uid\n"
                "  --any-writer         take journal entries from every writer (not evidence)\n\n"
@@ -548,6 +548,9 @@ static int cmd_play(struct opts *o, int argc, char **argv) {
         if (optind + 1 != argc)
                 return usage_error("play takes one SESSION");
         session = argv[optind];
+        if (follow && o->src.type == LB_SOURCE_EXPORT)
+                return usage_error("--follow needs the journal, journal files or a spool file, "
+                                   "not journal export format");
         lb_sanitize_init(&pl.san);
 
         r = lb_reader_open(&o->src, session, follow, &rd);
@@ -801,7 +804,15 @@ int main(int argc, char **argv) {
                         break;
                 case 'f':
                 case 'S': {
-                        enum lb_source_type t = c == 'f' ? LB_SOURCE_FILES : LB_SOURCE_SPOOL;
+                        /* journal files end in .journal (or .journal~ when
+                         * journald set them aside); anything else given with
+                         * --file is read as journal export format */
+                        size_t l = strlen(optarg);
+                        bool jf = (l > 8 && streq(optarg + l - 8, ".journal")) ||
+                                  (l > 9 && streq(optarg + l - 9, ".journal~"));
+                        enum lb_source_type t = c == 'S' ? LB_SOURCE_SPOOL
+                                                : jf     ? LB_SOURCE_FILES
+                                                         : LB_SOURCE_EXPORT;
                         if (nsrc++ > 0 && o.src.type != t)
                                 return usage_error("give one kind of source");
                         o.src.type = t;

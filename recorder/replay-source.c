@@ -115,27 +115,194 @@ static int add_message_ids(sd_journal *j) {
         return 0;
 }
 
-static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
-        const void *d;
-        size_t l;
-        uint64_t uid;
+static bool writer_trusted(const struct lb_source *s, const char *uid_s, size_t uid_len,
+                           const char *exe, size_t exe_len) {
         char buf[32];
+        uint64_t uid;
 
         if (s->trust_all)
                 return true;
-        if (sd_journal_get_data(j, "_EXE", &d, &l) >= 0 &&
-            l == sizeof(RECORDER_EXE) - 1 + 5 && memcmp((const char *) d + 5, RECORDER_EXE, l - 5) == 0)
+        if (exe && exe_len == sizeof(RECORDER_EXE) - 1 && memcmp(exe, RECORDER_EXE, exe_len) == 0)
                 return true;
-        if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l <= 5 || l - 5 >= sizeof(buf))
+        if (!uid_s || uid_len == 0 || uid_len >= sizeof(buf))
                 return false;
-        memcpy(buf, (const char *) d + 5, l - 5);
-        buf[l - 5] = '\0';
+        memcpy(buf, uid_s, uid_len);
+        buf[uid_len] = '\0';
         if (lb_parse_u64(buf, UINT32_MAX, &uid) < 0)
                 return false;
         for (size_t i = 0; i < s->n_writers; i++)
                 if (s->writers[i] == (uid_t) uid)
                         return true;
         return false;
+}
+
+static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
+        const void *d;
+        size_t l;
+        _cleanup_free_ char *exe = NULL;
+        size_t exe_len = 0;
+
+        if (s->trust_all)
+                return true;
+        if (sd_journal_get_data(j, "_EXE", &d, &l) >= 0 && l > 5) {
+                exe_len = l - 5;
+                exe = malloc(exe_len);
+                if (!exe)
+                        return false;
+                memcpy(exe, (const char *) d + 5, exe_len);
+        }
+        if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l <= 5)
+                return writer_trusted(s, NULL, 0, exe, exe_len);
+        return writer_trusted(s, (const char *) d + 5, l - 5, exe, exe_len);
+}
+
+/* ---- journal export format (journalctl -o export) ---- */
+
+#define EXPORT_FIELD_MAX (64U * 1024 * 1024)
+
+struct export_entry {
+        struct lb_buf session, msgid, uid, exe, records;
+        bool has_records;
+};
+
+static void export_entry_reset(struct export_entry *e) {
+        e->session.n = e->msgid.n = e->uid.n = e->exe.n = e->records.n = 0;
+        e->has_records = false;
+}
+
+static void export_entry_done(struct export_entry *e) {
+        lb_buf_done(&e->session);
+        lb_buf_done(&e->msgid);
+        lb_buf_done(&e->uid);
+        lb_buf_done(&e->exe);
+        lb_buf_done(&e->records);
+}
+
+static struct lb_buf *export_slot(struct export_entry *e, const char *name, size_t len) {
+#define IS(n) (len == sizeof(n) - 1 && memcmp(name, n, len) == 0)
+        if (IS("LOCKBOX_SESSION"))
+                return &e->session;
+        if (IS("MESSAGE_ID"))
+                return &e->msgid;
+        if (IS("_UID"))
+                return &e->uid;
+        if (IS("_EXE"))
+                return &e->exe;
+        if (IS("LOCKBOX_RECORDS")) {
+                e->has_records = true;
+                return &e->records;
+        }
+        return NULL;
+#undef IS
+}
+
+/* Reads the next entry: 1 got one, 0 end of file, -errno. */
+static int export_next(FILE *f, struct export_entry *e, char **line, size_t *cap) {
+        bool any = false;
+        int r;
+
+        export_entry_reset(e);
+        for (;;) {
+                ssize_t n = getline(line, cap, f);
+                const char *eq;
+                struct lb_buf *slot;
+
+                if (n < 0)
+                        return ferror(f) ? -EIO : any;
+                if (n == 1 && (*line)[0] == '\n') {
+                        if (any)
+                                return 1;
+                        continue;
+                }
+                any = true;
+                if ((*line)[n - 1] == '\n')
+                        n--;
+                eq = memchr(*line, '=', (size_t) n);
+                if (eq) {
+                        slot = export_slot(e, *line, (size_t) (eq - *line));
+                        if (slot) {
+                                slot->n = 0;
+                                if ((r = lb_buf_put(slot, eq + 1, (size_t) (n - (eq - *line) - 1))) < 0)
+                                        return r;
+                        }
+                        continue;
+                }
+                /* binary field: name, then a little-endian 64-bit size, data, newline */
+                {
+                        unsigned char le[8];
+                        uint64_t size = 0;
+                        slot = export_slot(e, *line, (size_t) n);
+                        if (fread(le, 1, 8, f) != 8)
+                                return -EBADMSG;
+                        for (int i = 7; i >= 0; i--)
+                                size = (size << 8) | le[i];
+                        if (size > EXPORT_FIELD_MAX)
+                                return -E2BIG;
+                        if (slot)
+                                slot->n = 0;
+                        while (size > 0) {
+                                char buf[65536];
+                                size_t k = fread(buf, 1, (size_t) MIN(size, (uint64_t) sizeof(buf)), f);
+                                if (k == 0)
+                                        return -EBADMSG;
+                                if (slot && (r = lb_buf_put(slot, buf, k)) < 0)
+                                        return r;
+                                size -= k;
+                        }
+                        if (fgetc(f) != '\n')
+                                return -EBADMSG;
+                }
+        }
+}
+
+static bool is_recorder_id(const struct lb_buf *b, bool listing) {
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++) {
+                if (listing && i != 0 && i != 2 && i != 4)
+                        continue;
+                if (b->n == strlen(message_ids[i]) && memcmp(b->p, message_ids[i], b->n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Calls fn for each trusted recorder entry (of session, if given). */
+static int export_foreach(const struct lb_source *s, const char *session, bool listing,
+                          size_t *foreign,
+                          int (*fn)(struct export_entry *e, void *ud), void *ud) {
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        struct export_entry e = {};
+        int r = 0;
+
+        for (size_t i = 0; s->paths[i] && r >= 0; i++) {
+                FILE *f = fopen(s->paths[i], "re");
+                if (!f) {
+                        r = -errno;
+                        break;
+                }
+                while ((r = export_next(f, &e, &line, &cap)) > 0) {
+                        if (!e.has_records || !is_recorder_id(&e.msgid, listing) || e.session.n == 0)
+                                continue;
+                        if (session && (e.session.n != strlen(session) ||
+                                        memcmp(e.session.p, session, e.session.n) != 0))
+                                continue;
+                        if (!writer_trusted(s, e.uid.p, e.uid.n, e.exe.p, e.exe.n)) {
+                                (*foreign)++;
+                                continue;
+                        }
+                        r = fn(&e, ud);
+                        if (r < 0)
+                                break;
+                }
+                fclose(f);
+        }
+        export_entry_done(&e);
+        return r;
+}
+
+static int export_add(struct export_entry *e, void *ud) {
+        int k = lb_recording_add_lines(ud, e->records.p ? e->records.p : "", e->records.n);
+        return k < 0 ? k : 0;
 }
 
 static int entry_records(sd_journal *j, const char **ret, size_t *ret_len) {
@@ -185,6 +352,15 @@ int lb_reader_open(const struct lb_source *s, const char *session, bool follow,
         if (!rd->session) {
                 r = -ENOMEM;
                 goto fail;
+        }
+
+        if (s->type == LB_SOURCE_EXPORT) {
+                if (follow) {
+                        r = -EOPNOTSUPP; /* a finished file: nothing to follow */
+                        goto fail;
+                }
+                *ret = rd;
+                return 0;
         }
 
         if (s->type == LB_SOURCE_SPOOL) {
@@ -311,6 +487,17 @@ static int journal_read(struct lb_reader *rd, struct lb_recording *r) {
 }
 
 int lb_reader_read(struct lb_reader *rd, struct lb_recording *r) {
+        if (rd->src->type == LB_SOURCE_EXPORT) {
+                size_t before = r->n;
+                int k;
+                if (rd->checked_session)
+                        return 0; /* read once */
+                k = export_foreach(rd->src, rd->session, false, &rd->foreign, export_add, r);
+                if (k < 0)
+                        return k;
+                rd->checked_session = true;
+                return (int) (r->n - before);
+        }
         return rd->j ? journal_read(rd, r) : spool_read(rd, r);
 }
 
@@ -456,6 +643,20 @@ out:
         return r;
 }
 
+static int export_fold(struct export_entry *e, void *ud) {
+        struct infos *is = ud;
+        _cleanup_free_ char *ses = strndup(e->session.p, e->session.n);
+        struct lb_session_info *info;
+
+        if (!ses)
+                return -ENOMEM;
+        info = info_for(is, ses);
+        if (!info)
+                return -ENOMEM;
+        fold_lines(info, e->records.p ? e->records.p : "", e->records.n);
+        return 0;
+}
+
 static int list_spool_file(const char *path, struct infos *is) {
         _cleanup_free_ char *data = NULL;
         size_t len;
@@ -533,7 +734,12 @@ int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size
         size_t foreign = 0;
         int r;
 
-        r = s->type == LB_SOURCE_SPOOL ? list_spool(s, &is) : list_journal(s, &is, &foreign);
+        if (s->type == LB_SOURCE_SPOOL)
+                r = list_spool(s, &is);
+        else if (s->type == LB_SOURCE_EXPORT)
+                r = export_foreach(s, NULL, true, &foreign, export_fold, &is);
+        else
+                r = list_journal(s, &is, &foreign);
         if (r < 0) {
                 for (size_t i = 0; i < is.n; i++)
                         lb_session_info_done(&is.v[i]);

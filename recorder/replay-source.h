@@ -17,6 +17,7 @@ enum lb_source_type {
         LB_SOURCE_DIRECTORY, /* a directory of journal files */
         LB_SOURCE_FILES,     /* journal files */
         LB_SOURCE_SPOOL,     /* spool files (<session>.jsonl) or a spool directory */
+        LB_SOURCE_EXPORT,    /* journal export format files (journalctl -o export) */
 };
 
 struct lb_source {
