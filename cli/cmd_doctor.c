@@ -267,6 +267,8 @@ static int sshd_settings(struct doctor *d, struct lb_sshd_settings *ret, char **
                         return 0;
                 }
                 lb_sshd_settings_done(ret);
+                report(d, ST_WARN, "sshd", "%s -T -f %s failed (exit %d): the config may not load, or this is not root; reading the files instead",
+                       sshd, d->sshd_config, r);
         }
         r = lb_sshd_settings_load(d->root, d->sshd_config, op, d->conf.operator_group, ret, &err);
         if (r < 0) {

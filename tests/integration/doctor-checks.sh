@@ -243,6 +243,13 @@ real
 [ "$RC" = 1 ] && [ "$(status sshd-maxsessions)" = fail ] || lb_fail "sshd -T: MaxSessions 3 not reported: $OUT"
 detail sshd-maxsessions | grep -q "sshd -T for lbx-doc-op" || lb_fail "not read through sshd -T: $(detail sshd-maxsessions)"
 lb_pass "sshd -T for a real operator: MaxSessions 3 -> FAIL ($(detail sshd-maxsessions))"
+# a config sshd cannot load: doctor says so and reads the files itself
+sed -i '1i NoSuchKeyword yes' "$D/sshd_config"
+real
+[ "$(status sshd)" = warn ] || lb_fail "sshd -T failing not reported: $OUT"
+[ "$(status sshd-maxsessions)" = fail ] || lb_fail "file fallback lost MaxSessions 3: $OUT"
+detail sshd-maxsessions | grep -q "$D/sshd_config for group" || lb_fail "not read from the files: $(detail sshd-maxsessions)"
+lb_pass "sshd -T fails on a bad config -> WARN sshd, the files are read instead"
 
 # ---- WARN-only checks: the audit rule (real auditd) and journald -------------------------
 lb_start_auditd
