@@ -84,11 +84,11 @@ int lb_ctl_call(struct lb_ctl *ctl, const char *what, const char *method, const 
 }
 
 int lb_ctl_print_json(json_t *j) {
-        _cleanup_free_ char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        _cleanup_free_ char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *safe = NULL;
 
-        if (!s)
+        if (!s || !(safe = lb_ctl_json_safe(s)))
                 return lb_ctl_error("cannot format JSON: out of memory");
-        puts(s);
+        puts(safe);
         if (fflush(stdout) != 0)
                 return lb_ctl_error("cannot write output: %s", strerror(errno));
         return LB_EXIT_OK;

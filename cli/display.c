@@ -87,6 +87,28 @@ char *lb_ctl_safe(const char *s) {
         return out;
 }
 
+char *lb_ctl_json_safe(const char *json) {
+        size_t len = strlen(json), o = 0;
+        char *out = malloc(len * 6 + 1); /* 1 byte (DEL) becomes 6 */
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                int32_t c;
+                size_t n = utf8_next((const unsigned char *) json + i, len - i, &c);
+
+                if (c == 0x7F || (c >= 0x80 && c <= 0x9F) || (c >= 0 && invisible(c)))
+                        o += (size_t) sprintf(out + o, "\\u%04" PRIX32, (uint32_t) c);
+                else {
+                        memcpy(out + o, json + i, n);
+                        o += n;
+                }
+                i += n;
+        }
+        out[o] = '\0';
+        return out;
+}
+
 static size_t char_width(int32_t c) {
         if (c < 0)
                 return 1;

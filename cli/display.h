@@ -15,6 +15,11 @@
  * which become \u{NNNN}. NULL gives "". NULL only on ENOMEM. */
 char *lb_ctl_safe(const char *s);
 
+/* JSON text (as json_dumps writes it: control characters below 0x20 already
+ * escaped) with DEL, C1 controls and the invisible characters above escaped
+ * as \uXXXX too: the same JSON value, nothing a terminal would obey. */
+char *lb_ctl_json_safe(const char *json);
+
 /* Terminal columns of valid UTF-8 s (wide East Asian characters count 2,
  * combining marks 0). */
 size_t lb_ctl_width(const char *s);

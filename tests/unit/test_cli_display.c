@@ -105,6 +105,24 @@ START_TEST(test_safe) {
 }
 END_TEST
 
+START_TEST(test_json_safe) {
+        json_t *j = json_pack("{s:s}", "r", "a\x1b[31m \x7f \xc2\x9b" "2J \xe2\x80\xae é日");
+        char *d = json_dumps(j, JSON_COMPACT), *s = lb_ctl_json_safe(d);
+        json_t *back;
+        json_error_t e;
+
+        ck_assert_str_eq(s, "{\"r\":\"a\\u001B[31m \\u007F \\u009B2J \\u202E é日\"}");
+        /* the same value */
+        back = json_loads(s, 0, &e);
+        ck_assert_ptr_nonnull(back);
+        ck_assert(json_equal(j, back));
+        json_decref(back);
+        json_decref(j);
+        free(d);
+        free(s);
+}
+END_TEST
+
 START_TEST(test_width_truncate) {
         char *s;
         ck_assert_uint_eq(lb_ctl_width("abc"), 3);
@@ -283,6 +301,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_query_add);
         tcase_add_test(tc, test_values);
         tcase_add_test(tc, test_safe);
+        tcase_add_test(tc, test_json_safe);
         tcase_add_test(tc, test_width_truncate);
         tcase_add_test(tc, test_times);
         tcase_add_test(tc, test_table);
