@@ -58,7 +58,7 @@ static void help(void) {
                "  commands SESSION\n"
                "  verify SESSION\n"
                "  play SESSION [--speed X] [--max-idle S] [--follow] [--raw]\n"
-               "  export SESSION --format asciicast|bundle [-o FILE] [--broker URL]\n"
+               "  export SESSION --format asciicast|bundle [-o FILE] [--sanitize] [--broker URL]\n"
                "                 [--token-file FILE]\n\n"
                "Exit status: 0 success, 1 failure or verification failure, 2 usage error.\n");
 }
@@ -713,9 +713,10 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
         static const struct option lo[] = {
                 { "format", required_argument, NULL, 'F' },   { "output", required_argument, NULL, 'o' },
                 { "broker", required_argument, NULL, 'b' },   { "token-file", required_argument, NULL, 't' },
-                {},
+                { "sanitize", no_argument, NULL, 's' },       {},
         };
         const char *format = NULL, *output = NULL;
+        bool sanitize = false;
         struct lb_recording rec = {};
         _cleanup_fclose_ FILE *f = NULL;
         int c, r;
@@ -727,6 +728,7 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
                 case 'o': output = optarg; break;
                 case 'b': o->broker = optarg; break;
                 case 't': o->token_file = optarg; break;
+                case 's': sanitize = true; break;
                 default: return EXIT_USAGE;
                 }
         if (optind + 1 != argc)
@@ -746,7 +748,7 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
         }
-        r = streq(format, "asciicast") ? lb_asciicast_export(&rec, f ? f : stdout)
+        r = streq(format, "asciicast") ? lb_asciicast_export(&rec, sanitize, f ? f : stdout)
                                        : export_bundle(o, &rec, f ? f : stdout);
         if (r >= 0 && fflush(f ? f : stdout) != 0)
                 r = -EIO;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "replay-asciicast.h"
+#include "replay-sanitize.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -212,13 +213,16 @@ static int flush_stream(FILE *f, uint64_t t, const char *type, struct lb_buf *pe
         return 0;
 }
 
-int lb_asciicast_export(struct lb_recording *r, FILE *f) {
+int lb_asciicast_export(struct lb_recording *r, bool sanitize, FILE *f) {
         struct lb_buf out = {}, in = {};
         json_auto_t *header = NULL, *env = NULL;
         _cleanup_free_ char *hdr = NULL, *title = NULL;
         const struct lb_rec *start;
+        struct lb_sanitizer san;
         int64_t ts = 0;
         int k = 0;
+
+        lb_sanitize_init(&san);
 
         lb_recording_sort(r);
         start = r->n > 0 && streq(r->recs[0].kind, "start") ? &r->recs[0] : NULL;
@@ -276,6 +280,16 @@ int lb_asciicast_export(struct lb_recording *r, FILE *f) {
                 stream = lb_json_str(rec->obj, "stream");
                 if (streq(rec->kind, "out")) {
                         /* stdout and stderr of a command both show as output */
+                        if (sanitize) {
+                                _cleanup_free_ unsigned char *clean = malloc(len + LB_SANITIZE_SLACK);
+                                if (!clean) {
+                                        k = -ENOMEM;
+                                        break;
+                                }
+                                len = lb_sanitize(&san, data, len, clean);
+                                free(data);
+                                data = TAKE_PTR(clean);
+                        }
                         k = lb_buf_put(&out, data, len);
                         if (k >= 0)
                                 k = flush_stream(f, rec->t, "o", &out, true);
@@ -284,6 +298,10 @@ int lb_asciicast_export(struct lb_recording *r, FILE *f) {
                         if (k >= 0)
                                 k = flush_stream(f, rec->t, "i", &in, true);
                 }
+        }
+        if (k >= 0 && sanitize) {
+                unsigned char tail[LB_SANITIZE_SLACK];
+                k = lb_buf_put(&out, tail, lb_sanitize_finish(&san, tail));
         }
         if (k >= 0)
                 k = flush_stream(f, r->n ? r->recs[r->n - 1].t : 0, "o", &out, false);
