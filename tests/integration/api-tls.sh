@@ -120,7 +120,7 @@ WHAT="register key (operator)"; api_tls "$TOP" POST /v1/requests/$R1/keys "{\"pu
 WHAT="keys for own host"; api_tls "$TWEB1" GET '/v1/keys?host=web1&user=vendor'; want 200
 [ "$(jb '.keys[0].public_key')" = "$PUB" ] || lb_fail "keys: $API_BODY"
 WHAT="session for another host"; api_tls "$TWEB1" POST /v1/sessions "{\"host\":\"web2\",\"user\":\"vendor\",\"public_key\":\"$PUB\"}"; want 403 forbidden
-WHAT="session for own host"; api_tls "$TWEB1" POST /v1/sessions "{\"host\":\"web1\",\"user\":\"vendor\",\"public_key\":\"$PUB\",\"remote\":\"127.0.0.1\",\"tty\":\"ssh\",\"pid\":1,\"audit_session\":-1}"; want 201
+WHAT="session for own host"; api_tls "$TWEB1" POST /v1/sessions "{\"host\":\"web1\",\"user\":\"vendor\",\"public_key\":\"$PUB\",\"remote\":\"127.0.0.1\",\"tty\":\"ssh\",\"pid\":1,\"audit_session\":4294967295}"; want 201
 S1=$(jb .session)
 WHAT="session get"; api_tls "$TWEB1" GET /v1/sessions/$S1; want 200
 WHAT="session get as auditor"; api_tls "$TAUD" GET /v1/sessions/$S1; want 200

@@ -20,7 +20,9 @@ lb_add_user lbx-cf-ap2 $G_AP
 lb_add_user lbx-cf-aud $G_AUD
 OP=lbx-cf-op OP2=lbx-cf-op2 AP=lbx-cf-ap1 AP2=lbx-cf-ap2 AUD=lbx-cf-aud
 
-# ---------------------------------------------------------------- no broker needed
+lb_start_broker "operator_group = $G_OP" "approver_group = $G_AP" "auditor_group = $G_AUD"
+
+# ---------------------------------------------------------------- usage errors (exit 2)
 WHAT="no command"; ctl_want 2 $OP
 WHAT="unknown command"; ctl_want 2 $OP frobnicate
 WHAT="unknown global option"; ctl_want 2 $OP --frob health
@@ -34,8 +36,6 @@ for c in request list show pending approve deny revoke withdraw complete audit t
 done
 WHAT="broker down"; ctl_want 1 $OP --broker unix:$LB_TMP/none.sock health
 grep -q 'cannot reach the broker' <<<"$CTL_ERR" || lb_fail "broker down message: $CTL_ERR"
-
-lb_start_broker "operator_group = $G_OP" "approver_group = $G_AP" "auditor_group = $G_AUD"
 
 WHAT="request without --ticket"; ctl_want 2 $OP request --host web1 --user vendor --reason r
 grep -q -- '--ticket is required' <<<"$CTL_ERR" || lb_fail "missing --ticket message: $CTL_ERR"
@@ -156,7 +156,7 @@ WHAT="audit"; ctl_want 0 $AUD audit
 head -n1 <<<"$CTL_OUT" | grep -q '^SEQ *TIME *TYPE *REQUEST *SESSION *ACTOR *ROLE *FROM *DETAIL$' || lb_fail "audit header: $CTL_OUT"
 grep -q "Revoke *$R1 *- *$AP2 *approver" <<<"$CTL_OUT" || lb_fail "audit lacks the revoke: $CTL_OUT"
 WHAT="audit --request"; ctl_want 0 $AUD audit --request "$R1"
-[ "$(tail -n +2 <<<"$CTL_OUT" | awk '{print $5}' | sort -u)" = "$R1" ] || lb_fail "audit --request: $CTL_OUT"
+[ "$(tail -n +2 <<<"$CTL_OUT" | awk '{print $6}' | sort -u)" = "$R1" ] || lb_fail "audit --request: $CTL_OUT"
 WHAT="audit --since --json"; ctl_want 0 $AUD --json audit --since 3 --limit 2
 [ "$(jq '.events|length' <<<"$CTL_OUT")" = 2 ] || lb_fail "audit --since --limit: $CTL_OUT"
 WHAT="audit --verify"; ctl_want 0 $AUD audit --verify
@@ -166,7 +166,7 @@ WHAT="audit --verify --json"; ctl_want 0 $AP --json audit --verify
 
 # somebody with write access to the database edits event 3 (the trail's
 # append-only triggers must be dropped for that): verify names it
-sqlite3 "$LB_BROKER_DB" <<'SQL' || lb_fail "cannot edit the test database"
+sqlite3 "$LB_BROKER_DB" >/dev/null <<'SQL' || lb_fail "cannot edit the test database"
 PRAGMA busy_timeout = 5000;
 DROP TRIGGER IF EXISTS events_append_only_update;
 UPDATE events SET body = replace(body, '"lbx-cf-', '"lbx-cX-') WHERE seq = 3;
