@@ -13,8 +13,15 @@ lb_lock
 source "$top_srcdir/tests/integration/lib-broker.sh"
 source "$top_srcdir/tests/pam/lib-pam.sh"
 lb_pam_setup
+lb_start_journald
 M="$LB_PAM_MODULE"
 H=web1
+# journal_has MESSAGE_ID FIELD=VALUE...: an entry of pam_lockbox with these fields
+journal_has() {
+    local mid=$1; shift
+    lb_wait_for 50 sh -c "journalctl --no-pager -o cat SYSLOG_IDENTIFIER=pam_lockbox MESSAGE_ID=$mid $* | grep -q ." ||
+        lb_fail "no journal entry MESSAGE_ID=$mid $*"
+}
 
 # broker roles come from these groups; the host side manages lbxpvendor by list
 lb_add_user lbxpop lbxpam-ops
@@ -83,7 +90,10 @@ acct
 lb_expect '^acct PAM_SUCCESS'
 lb_expect "^info: lockbox: access granted by request $R1 \\(lbxpop\\), until $END \\((59m|1h)[0-9ms]* left\\)\$"
 [ "$(lb_pam_messages)" = 1 ] || lb_fail "expected exactly one message"
-lb_pass "approved: PAM_SUCCESS, names $R1 and $END"
+journal_has f8ffa5333fd64814ac81136c5bae408a LOCKBOX_REQUEST=$R1 LOCKBOX_USER=lbxpvendor \
+    LOCKBOX_HOST=$H LOCKBOX_DECISION=allow LOCKBOX_OPERATOR=lbxpop PAM_SERVICE=acct
+journal_has 3fafd2476f2c41b690d06294ed1d7920 LOCKBOX_USER=lbxpvendor LOCKBOX_DECISION=deny
+lb_pass "approved: PAM_SUCCESS, names $R1 and $END; allow and deny decisions in the journal"
 
 echo "# approved, but for another account: still refused"
 acct lbxpop >/dev/null 2>&1 || true
@@ -144,7 +154,9 @@ lb_expect '^open PAM_SUCCESS'; lb_expect '^close PAM_SUCCESS'
 S2=$(sed -n 's/^env: LOCKBOX_SESSION=//p' <<<"$LB_OUT")
 [ -z "$(ls -A "$STATE/sessions")" ] || lb_fail "record not removed at close"
 api GET "/v1/sessions/$S2" '' | lb_broker_json "j['state']" | grep -qx ended || lb_fail "session $S2 not ended"
-lb_pass "close ends $S2 at the broker and removes the record"
+journal_has fee6f710a5e140ba96efd3ff648ea23b LOCKBOX_SESSION=$S2 LOCKBOX_REQUEST=$R1 LOCKBOX_DECISION=open
+journal_has 6cb81570155c447983efc5fcace76235 LOCKBOX_SESSION=$S2 LOCKBOX_DECISION=close
+lb_pass "close ends $S2 at the broker and removes the record; open and close in the journal"
 
 echo "# open and close in separate handles (same audit session): close finds the record"
 K3="$LB_TMP/k3"
@@ -171,6 +183,7 @@ for info in "" "password" "keyboard-interactive"; do
     lb_expect_not '^env: LOCKBOX_'
 done
 [ -z "$(ls -A "$STATE/sessions")" ] || lb_fail "record written for a keyless session"
+journal_has f7d37a2112674a48b14806237e606589 LOCKBOX_USER=lbxpvendor LOCKBOX_DECISION=refuse
 lb_pass "no key (console/su/password/keyboard-interactive): refused, nothing recorded"
 
 echo "# a key the broker does not know: refused"
@@ -262,4 +275,5 @@ lb_stop_pid "$LB_BROKER_PID"
 acct
 lb_expect '^acct PAM_PERM_DENIED'
 lb_expect '^error: lockbox: access could not be verified \(broker unreachable\); refusing login$'
+journal_has 47c9182175d34e938722b01f85ecfc04 LOCKBOX_USER=lbxpvendor LOCKBOX_DECISION=error
 lb_pass "broker stopped: refused"
