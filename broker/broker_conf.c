@@ -15,7 +15,7 @@ void lb_broker_conf_init(struct lb_broker_conf *c) {
                 .max_connections = 256,
                 .max_per_ip = 32,
                 .connection_timeout = 30,
-                .threads = 4,
+                .threads = 8,
                 .notify_backoff_max = 300,
         };
         lb_policy_init(&c->policy);

@@ -397,8 +397,12 @@ int lb_server_listen_unix(const char *path, int *ret_fd) {
         if (fd < 0)
                 return -errno;
         if (lstat(path, &st) == 0) {
+                _cleanup_close_ int probe = -1;
                 if (!S_ISSOCK(st.st_mode))
                         return -EEXIST; /* never remove anything but a stale socket */
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return -EADDRINUSE; /* another broker answers there */
                 unlink(path);
         }
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)

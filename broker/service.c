@@ -723,6 +723,9 @@ int lb_svc_request_action(struct lb_broker *b, const struct lb_caller *c, const 
                 txn_done(&t);
                 return lb_error(ret, 403, "%s may not act on request %s", c->principal, id);
         }
+        /* the role an event names is the one that allowed the call */
+        if (streq(type, "Revoke"))
+                role = lb_strv_contains(r->approvers, c->principal) ? "approver" : "admin";
         /* an expiry that is due is written first: the transition sees the truth */
         e = expire_in_txn(&t, r);
         if (e >= 0) {

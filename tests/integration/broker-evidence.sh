@@ -83,6 +83,23 @@ out=$("$top_builddir/broker/lockboxd" --foreground --config "$LB_TMP/nope.conf" 
 [ "$rc" = 1 ] && grep -q "nope.conf does not exist" <<<"$out" || lb_fail "missing config: rc=$rc: $out"
 # unknown keys are reported, not fatal
 echo "no_such_key = 1" >>"$LB_BROKER_CONF"
+echo "pending_ttl = 2s" >>"$LB_BROKER_CONF"
 lb_restart_broker
 grep -q 'unknown key "no_such_key"' "$LB_BROKER_LOG" || lb_fail "an unknown key was not reported"
 lb_pass "config errors: missing file is fatal, unknown keys are reported"
+
+# the timer writes Expire events with nobody asking about the requests
+p=$(lb_broker_api POST /v1/requests '{"hosts":["web2"],"user":"vendor","reason":"ttl","ticket":"T"}' lbx-ev-op |
+    lb_broker_json "j['id']")
+a=$(lb_broker_api POST /v1/requests '{"hosts":["web3"],"user":"vendor","reason":"short","ticket":"T","duration_s":2}' lbx-ev-op |
+    lb_broker_json "j['id']")
+lb_broker_api POST "/v1/requests/$a/approve" '{}' lbx-ev-ap >/dev/null
+expired() { # expired ID REASON: an Expire event with that reason is in the trail
+    lb_broker_api GET "/v1/audit?request=$1" |
+        python3 -c 'import json,sys; sys.exit(0 if any(e["type"]=="Expire" and e["detail"]["reason"]==sys.argv[1] for e in json.load(sys.stdin)["events"]) else 1)' "$2"
+}
+lb_wait_for 80 expired "$p" pending_ttl || lb_fail "no Expire event for the unanswered request $p"
+lb_wait_for 80 expired "$a" duration || lb_fail "no Expire event for the request $a past not_after"
+lb_wait_for 50 sh -c "journalctl --no-pager -o cat LOCKBOX_REQUEST=$a LOCKBOX_EVENT=Expire | grep -q ." ||
+    lb_fail "the Expire event of $a is not in journald"
+lb_pass "pending and access expiry are written by the timer (and reach journald)"
