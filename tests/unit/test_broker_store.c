@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "broker_conf.h"
 #include "notify.h"
+#include "server.h"
 #include "service.h"
 #include "util.h"
 
@@ -495,6 +496,46 @@ START_TEST(test_conf_setter) {
 }
 END_TEST
 
+START_TEST(test_routing) {
+        static const struct {
+                const char *method, *path, *body;
+                int status;
+                const char *detail;
+        } cases[] = {
+                { "GET", "/v1/health", NULL, 200, NULL },
+                { "DELETE", "/v1/requests", NULL, 405, "GET or POST" },
+                { "GET", "/v1/nothing", NULL, 404, "no such path" },
+                { "GET", "/v2/health", NULL, 404, NULL },
+                { "GET", "/v1/requests/", NULL, 404, NULL },
+                { "POST", "/v1/requests", "{\"hosts\":", 400, "bad JSON" },
+                { "POST", "/v1/requests", "{\"a\":1,\"a\":2}", 400, "duplicate" },
+                { "POST", "/v1/requests", "[]", 400, "JSON object" },
+                { "POST", "/v1/requests/r-1/explode", "{}", 404, NULL },
+                { "GET", "/v1/requests/r-1/approve", NULL, 405, "POST" },
+                { "GET", "/v1/requests/r-000000000000", NULL, 404, "no request" },
+                { "GET", "/v1/access", "x", 400, "no body" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_auto_t *out = NULL;
+                int st = lb_server_route(&b, &host, cases[i].method, cases[i].path, cases[i].body,
+                                         cases[i].body ? strlen(cases[i].body) : 0, NULL, &out);
+                ck_assert_msg(st == cases[i].status, "%s %s: %d", cases[i].method, cases[i].path, st);
+                ck_assert_ptr_nonnull(out);
+                if (cases[i].detail)
+                        ck_assert_msg(strstr(json_string_value(json_object_get(out, "detail")),
+                                             cases[i].detail), "%s %s: %s", cases[i].method,
+                                      cases[i].path, json_string_value(json_object_get(out, "detail")));
+        }
+        /* an unknown query parameter is named */
+        {
+                struct lb_query q = { .n = 3, .key = { "host", "user", "hots" }, .value = { "a", "b", "c" } };
+                json_auto_t *out = NULL;
+                ck_assert_int_eq(lb_server_route(&b, &host, "GET", "/v1/access", NULL, 0, &q, &out), 400);
+                ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(out, "detail")), "hots"));
+        }
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("broker_store");
         TCase *tc = tcase_create("store");
@@ -506,6 +547,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_chain_verifies_and_tamper_detected);
         tcase_add_test(tc, test_schema_version_and_pragmas);
         tcase_add_test(tc, test_conf_setter);
+        tcase_add_test(tc, test_routing);
         suite_add_tcase(s, tc);
         tc = tcase_create("outbox");
         tcase_add_checked_fixture(tc, setup_notify, teardown);
