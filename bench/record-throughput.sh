@@ -6,6 +6,10 @@
 # recording is byte-exact, measures the added keystroke echo latency (p50/p99)
 # against the bare relay, and the peak RSS of each.
 #   sudo bench/record-throughput.sh [SIZE_BYTES]     (default 256 MiB)
+# RECORD_WRAP="strace -f -c -w -o FILE" (or perf record ...) wraps the
+# throughput run of lockbox-record, for profiling.
+# The operator's terminal is drained by `record-relay --measure` (C); the
+# echo latency is measured by bench/record-bench.py.
 # Run from the build directory (or set top_builddir); needs root, cc,
 # util-linux script, tlog (Debian package tlog), a running journald.
 set -euo pipefail
@@ -43,7 +47,7 @@ if ! journald_up; then
 fi
 [ -e /var/run/utmp ] || { touch /var/run/utmp; CLEAN+=("rm -f /var/run/utmp"); }
 
-cc -O2 -o "$T/relay" "$top_srcdir/bench/record-relay.c" -lutil
+cc -O2 -o "$T/relay" "$top_srcdir/bench/record-relay.c" -lutil -lcrypto
 
 # the broker and the host configuration
 mkdir -p "$T/state/sessions" "$T/spool"
@@ -100,7 +104,7 @@ run() { # name argv...
     local out secs bytes sum
     sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
     cat "$T/src" >/dev/null
-    out=$(python3 "$BENCH" throughput "$SIZE" /usr/bin/time -f %M -o "$T/rss.$name" "$@")
+    out=$("$T/relay" --measure "$SIZE" /usr/bin/time -f %M -o "$T/rss.$name" "$@")
     read -r secs bytes sum <<<"$out"
     [ "$bytes" = "$SIZE" ] && [ "$sum" = "$WANT" ] || echo "  $name: the terminal got $bytes bytes, sha256 $sum (want $WANT)"
     MBS[$name]=$(python3 -c "print('%.1f' % ($SIZE / 1e6 / $secs))")
@@ -115,7 +119,7 @@ run script script -q -c "$CMD" /dev/null
 run tlog-rec tlog-rec -w journal --limit-action=pass /bin/sh -c "$CMD"
 S=$( (echo 0 >/proc/self/loginuid
       S=$(session_for_this_shell)
-      SSH_ORIGINAL_COMMAND=$CMD run lockbox-record "$REC" --config "$T/lockbox.conf" >&2
+      SSH_ORIGINAL_COMMAND=$CMD run lockbox-record ${RECORD_WRAP:-} "$REC" --config "$T/lockbox.conf" >&2
       echo "$S") )
 got=$(python3 "$CHECK" between "$T/spool/$S.jsonl" $'\002BENCH-START\003' $'\002BENCH-END\003')
 if [ "$got" = "$WANT $SIZE" ]; then

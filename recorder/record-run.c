@@ -555,6 +555,16 @@ static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name
                 *eof = true;
                 return 0;
         }
+        /* A pty hands out a few KiB per read: take what else is there
+         * already (the pty is non-blocking), one record and two writes for
+         * all of it. */
+        if (r->interactive)
+                while ((size_t) n < sizeof(buf) - 4096) {
+                        ssize_t m = read(fd, buf + n, sizeof(buf) - (size_t) n);
+                        if (m <= 0)
+                                break;
+                        n += m;
+                }
         /* evidence first, then the operator sees it */
         if ((r->interactive ? emit_io(r, "out", "tty", buf, (size_t) n, false)
                             : emit_capped(r, stream, "out", name, buf, (size_t) n)) < 0)
@@ -729,7 +739,6 @@ int lb_rec_relay(struct lb_recorder *r) {
                         close(r->in_w); /* the command sees EOF on its stdin */
                         r->in_w = -1;
                 }
-                reap(r);
                 if (r->interactive && r->child_done && r->pty_slave >= 0) {
                         close(r->pty_slave);
                         r->pty_slave = -1;
