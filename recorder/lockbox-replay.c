@@ -592,8 +592,14 @@ static int cmd_play(struct opts *o, int argc, char **argv) {
                 r = play_new(&pl, &rec, false);
         }
         if (!pl.raw) {
+                /* leave the auditor's terminal as a shell expects it: plain
+                 * attributes, ASCII character sets, cursor shown, line wrap
+                 * and normal cursor/keypad keys */
+                static const char reset[] = "\033[0m\033(B\033)B\017\033[?25h\033[?7h\033[?1l\033>";
                 size_t n = lb_sanitize_finish(&pl.san, tail);
                 (void) out_write(tail, n);
+                if (isatty(STDOUT_FILENO))
+                        (void) out_write(reset, sizeof(reset) - 1);
         }
         if (r < 0) {
                 _cleanup_free_ char *ss = safe(session);

@@ -125,6 +125,9 @@ t0 = time.time()
 _, status = os.waitpid(pid, 0)
 assert time.time() - t0 < 3, "q did not quit"
 assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+pump(0.5)
 assert b"CCC" not in seen
+# on a terminal, play leaves it usable: attributes reset, cursor shown
+assert seen.endswith(b"\033[0m\033(B\033)B\017\033[?25h\033[?7h\033[?1l\033>"), seen[-40:]
 PY
 lb_pass "play: space pauses and resumes, q quits"
