@@ -93,7 +93,9 @@ session_for_this_shell() {
 }
 
 echo "payload: $SIZE bytes of base64 text"
-head -c $((SIZE / 4 * 3 + 3)) /dev/urandom | base64 -w0 | head -c "$SIZE" >"$T/src"
+# (base64 may die of SIGPIPE when head has enough: not an error)
+head -c $((SIZE / 4 * 3 + 3)) /dev/urandom | base64 -w0 | head -c "$SIZE" >"$T/src" || true
+[ "$(stat -c %s "$T/src")" = "$SIZE" ] || { echo "payload not made"; exit 1; }
 WANT=$(sha256sum "$T/src" | cut -d' ' -f1)
 CMD="printf '\\002BENCH-START\\003'; cat $T/src; printf '\\002BENCH-END\\003'"
 LAT_CMD="printf 'READY>'; exec cat >/dev/null"
