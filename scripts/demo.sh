@@ -389,6 +389,9 @@ print(rows[-1]["session"] if rows else "")')
 [ -n "$SES" ] || die "no recorded session for $REQ in the journal"
 show lbx-auditor lockbox-replay list --request "$REQ"
 show lbx-auditor lockbox-replay commands "$SES"
+say "The terminal as the operator saw it (escape sequences that could act on the auditor's terminal are neutralized):"
+show lbx-auditor lockbox-replay play "$SES" --speed 20 --max-idle 0.5
+echo
 show lbx-auditor lockbox-replay verify "$SES"
 say "The broker's own audit trail of the request, hash-chained:"
 show lbx-auditor lockboxctl audit --request "$REQ"
