@@ -154,3 +154,11 @@ TESTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh
 	tests/integration/demo-twice.sh
 dist_check_SCRIPTS += tests/integration/install-staging.sh tests/integration/doctor-checks.sh \
 	tests/integration/demo-twice.sh
+
+# Unit test of doctor's readers (cli/doctor.c; Check, no root).
+check_PROGRAMS += tests/unit/test_doctor
+TESTS += tests/unit/test_doctor
+tests_unit_test_doctor_SOURCES = tests/unit/test_doctor.c cli/doctor.c cli/doctor.h
+tests_unit_test_doctor_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_unit_test_doctor_CFLAGS = $(LB_CHECK_CFLAGS)
+tests_unit_test_doctor_LDADD = $(LB_CHECK_LIBS)
