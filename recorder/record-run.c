@@ -407,7 +407,7 @@ int lb_rec_setup(struct lb_recorder *r) {
         }
 
         /* threads only now: they run with the dropped credentials */
-        k = lb_spool_start_sync(&r->spool, 100);
+        k = lb_spool_start_sync(&r->spool, 200);
         if (k < 0)
                 return k;
         lb_writer_init(&r->writer, &r->spool, r->sink);
