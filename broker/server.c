@@ -14,11 +14,14 @@
 #include "util.h"
 
 #define LB_PRINCIPAL_MAX 64
+/* connections past max_connections that still get a 429 before MHD refuses */
+#define LB_LIMIT_MARGIN 16
 
 struct lb_server {
         struct lb_broker *b;
         struct MHD_Daemon *d;
         bool tcp;
+        unsigned active; /* connections open now (atomic) */
         char *cert;
         char *key;
 };
@@ -338,6 +341,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 return MHD_YES;
         }
         call->started = true;
+        /* over the connection limit: say so (MHD itself refuses a little further on) */
+        if (__atomic_load_n(&h->active, __ATOMIC_RELAXED) > h->b->conf->max_connections) {
+                st = lb_error(&out, 429, "too many connections (max_connections = %u)",
+                              h->b->conf->max_connections);
+                goto done;
+        }
         if (call->too_large) {
                 st = lb_error(&out, 413, "the body is larger than %d bytes", LB_BODY_MAX);
                 goto done;
@@ -362,6 +371,15 @@ done:
         json_decref(out);
         lb_token_done(&w.token);
         return r;
+}
+
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe) {
+        struct lb_server *h = cls;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+                __atomic_add_fetch(&h->active, 1, __ATOMIC_RELAXED);
+        else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+                __atomic_sub_fetch(&h->active, 1, __ATOMIC_RELAXED);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -428,7 +446,8 @@ int lb_server_start_unix(struct lb_broker *b, int fd, struct lb_server **ret) {
         h->d = MHD_start_daemon(
                 flags(), 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) b->conf->threads,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections + LB_LIMIT_MARGIN,
+                MHD_OPTION_NOTIFY_CONNECTION, connection_notify, h,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) b->conf->connection_timeout,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
                 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
@@ -502,7 +521,8 @@ int lb_server_start_tcp(struct lb_broker *b, struct lb_server **ret) {
                 NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
                 MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) b->conf->threads,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections + LB_LIMIT_MARGIN,
+                MHD_OPTION_NOTIFY_CONNECTION, connection_notify, h,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) b->conf->max_per_ip,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) b->conf->connection_timeout,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,

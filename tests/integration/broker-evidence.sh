@@ -103,3 +103,28 @@ lb_wait_for 80 expired "$a" duration || lb_fail "no Expire event for the request
 lb_wait_for 50 sh -c "journalctl --no-pager -o cat LOCKBOX_REQUEST=$a LOCKBOX_EVENT=Expire | grep -q ." ||
     lb_fail "the Expire event of $a is not in journald"
 lb_pass "pending and access expiry are written by the timer (and reach journald)"
+
+# limits: past max_connections a call is answered 429; below it again, 200
+echo "max_connections = 3" >>"$LB_BROKER_CONF"
+lb_restart_broker
+python3 - "$LB_BROKER_SOCK" <<'PY' || lb_fail "connection limit"
+import socket, sys, time
+path = sys.argv[1]
+socks = []
+for i in range(4):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    socks.append(s)
+time.sleep(0.3)
+req = b"GET /v1/health HTTP/1.1\r\nHost: lockbox\r\n\r\n"
+socks[3].sendall(req)
+first = socks[3].recv(4096).decode().splitlines()[0]
+assert " 429 " in first, first
+for s in socks[1:]:
+    s.close()
+time.sleep(0.3)
+socks[0].sendall(req)
+second = socks[0].recv(4096).decode().splitlines()[0]
+assert " 200 " in second, second
+PY
+lb_pass "past max_connections the broker answers 429"
