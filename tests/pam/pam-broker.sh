@@ -14,6 +14,15 @@ source "$top_srcdir/tests/integration/lib-broker.sh"
 source "$top_srcdir/tests/pam/lib-pam.sh"
 lb_pam_setup
 lb_start_journald
+lb_start_auditd
+# audit_has REGEX: an AUDIT_USER record of pam_lockbox (when kernel audit is on)
+AUDIT_ON=0
+if auditctl -s 2>/dev/null | grep -q '^enabled [12]'; then AUDIT_ON=1; fi
+audit_has() {
+    [ "$AUDIT_ON" = 1 ] || return 0
+    lb_wait_for 100 sh -c "ausearch -m USER 2>/dev/null | grep -q -- '$1'" ||
+        lb_fail "no auditd record /$1/"
+}
 M="$LB_PAM_MODULE"
 H=web1
 # journal_has MESSAGE_ID FIELD=VALUE...: an entry of pam_lockbox with these fields
@@ -93,7 +102,9 @@ lb_expect "^info: lockbox: access granted by request $R1 \\(lbxpop\\), until $EN
 journal_has f8ffa5333fd64814ac81136c5bae408a LOCKBOX_REQUEST=$R1 LOCKBOX_USER=lbxpvendor \
     LOCKBOX_HOST=$H LOCKBOX_DECISION=allow LOCKBOX_OPERATOR=lbxpop PAM_SERVICE=acct
 journal_has 3fafd2476f2c41b690d06294ed1d7920 LOCKBOX_USER=lbxpvendor LOCKBOX_DECISION=deny
-lb_pass "approved: PAM_SUCCESS, names $R1 and $END; allow and deny decisions in the journal"
+audit_has "op=lockbox-account acct=\"lbxpvendor\" lockbox_host=\"$H\" lockbox_request=\"$R1\".*lockbox_decision=allow.*res=success"
+audit_has "op=lockbox-account acct=\"lbxpvendor\".*lockbox_decision=deny.*res=failed"
+lb_pass "approved: PAM_SUCCESS, names $R1 and $END; allow and deny decisions in the journal$([ "$AUDIT_ON" = 1 ] && echo " and auditd" || echo " (kernel audit off: auditd not checked)")"
 
 echo "# approved, but for another account: still refused"
 acct lbxpop >/dev/null 2>&1 || true
@@ -156,7 +167,9 @@ S2=$(sed -n 's/^env: LOCKBOX_SESSION=//p' <<<"$LB_OUT")
 api GET "/v1/sessions/$S2" '' | lb_broker_json "j['state']" | grep -qx ended || lb_fail "session $S2 not ended"
 journal_has fee6f710a5e140ba96efd3ff648ea23b LOCKBOX_SESSION=$S2 LOCKBOX_REQUEST=$R1 LOCKBOX_DECISION=open
 journal_has 6cb81570155c447983efc5fcace76235 LOCKBOX_SESSION=$S2 LOCKBOX_DECISION=close
-lb_pass "close ends $S2 at the broker and removes the record; open and close in the journal"
+audit_has "op=lockbox-session-open .*lockbox_request=\"$R1\" lockbox_session=\"$S2\".*res=success"
+audit_has "op=lockbox-session-close .*lockbox_session=\"$S2\".*res=success"
+lb_pass "close ends $S2 at the broker and removes the record; open and close in the journal (and auditd when on)"
 
 echo "# open and close in separate handles (same audit session): close finds the record"
 K3="$LB_TMP/k3"
