@@ -26,6 +26,8 @@
 
 #define RUN_MAX_OUTPUT (4 * 1024 * 1024)
 #define PROBE_USER "lbx-doctor-probe"
+/* the system's sshd and auditd read /etc, whatever lockbox's own sysconfdir */
+#define AUDIT_RULES "/etc/audit/rules.d/lockbox.rules"
 
 enum status { ST_OK, ST_WARN, ST_FAIL, ST_SKIP };
 static const char *const status_name[] = { "OK", "WARN", "FAIL", "SKIP" };
@@ -458,7 +460,7 @@ static void check_recorder(struct doctor *d) {
 
 static void check_audit(struct doctor *d) {
         static const char *const auditctls[] = { "/usr/sbin/auditctl", "/sbin/auditctl", NULL };
-        _cleanup_free_ char *rules_path = rooted(d, SYSCONFDIR "/audit/rules.d/lockbox.rules");
+        _cleanup_free_ char *rules_path = rooted(d, AUDIT_RULES);
         _cleanup_free_ char *rules = NULL, *status = NULL, *loaded = NULL;
         const char *auditctl = find_program(auditctls);
         size_t len;
@@ -505,7 +507,7 @@ static void check_audit(struct doctor *d) {
                 keys++;
                 if (!strstr(loaded, want)) {
                         report(d, ST_WARN, "audit", "the rule with %s from %s is not loaded: run augenrules --load",
-                               want, SYSCONFDIR "/audit/rules.d/lockbox.rules");
+                               want, AUDIT_RULES);
                         return;
                 }
         }
@@ -629,7 +631,7 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
         };
         struct doctor d = {
                 .root = "",
-                .sshd_config = SYSCONFDIR "/ssh/sshd_config",
+                .sshd_config = "/etc/ssh/sshd_config",
                 .pam_service = "sshd",
         };
         bool json = ctl->json;
