@@ -77,9 +77,8 @@ cleanup() {
         say "Stop and clean up: run $DEMO_DIR/stop.sh"
         printf '#!/bin/bash\n# stops what demo.sh --keep left running\n' >"$DEMO_DIR/stop.sh"
         for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
-            printf '%s\n' "${CLEANUP[$i]} >/dev/null 2>&1 || true" >>"$DEMO_DIR/stop.sh"
+            printf '{ %s; } >/dev/null 2>&1 || true\n' "${CLEANUP[$i]}" >>"$DEMO_DIR/stop.sh"
         done
-        declare -f stop_pid >>"$DEMO_DIR/stop.sh"
         sed -i '3i stop_pid() { kill -TERM "$1" 2>/dev/null || return 0; for i in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }' "$DEMO_DIR/stop.sh"
         chmod 0700 "$DEMO_DIR/stop.sh"
         return
