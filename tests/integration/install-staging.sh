@@ -10,20 +10,20 @@ lb_tmpdir
 D=$LB_TMP/stage
 mkdir -p "$D"
 
+# As root, install as nobody when nobody can read the build tree (a checkout
+# under a 0700 home cannot be): a staging install needs no privileges.
+RUNAS=()
+WHO=$(id -un)
+if [ "$(id -u)" = 0 ] &&
+   setpriv --reuid=65534 --regid=65534 --clear-groups -- test -r "$B/Makefile" -a -r "$top_srcdir/conf/sysusers.d/lockbox.conf"; then
+    RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+    WHO=nobody
+    chown 65534:65534 "$D"
+fi
 # `make` of the build tree, without the jobserver of the make running us
 mk() {
-    local runas=()
-    if [ "$(id -u)" = 0 ]; then
-        runas=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
-    fi
-    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "${runas[@]}" make -s -C "$B" "$@" DESTDIR="$D"
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "${RUNAS[@]}" make -s -C "$B" "$@" DESTDIR="$D"
 }
-if [ "$(id -u)" = 0 ]; then
-    chown 65534:65534 "$D"
-    # nobody must be able to read the build tree (it normally can: 0755)
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- test -r "$B/Makefile" ||
-        { echo "SKIP: nobody cannot read $B"; exit 77; }
-fi
 
 # the configured directories, as make expands them
 dirs=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$B" -f Makefile -f - lb-print-dirs <<'EOF'
@@ -39,7 +39,7 @@ eval "$dirs"
 [ -n "$bindir" ] && [ -n "$catalogdir" ] || lb_fail "cannot read the configured directories: $dirs"
 
 out=$(mk install 2>&1) || { echo "$out"; lb_fail "make install DESTDIR failed"; }
-lb_pass "make install DESTDIR=... as $( [ "$(id -u)" = 0 ] && echo nobody || id -un)"
+lb_pass "make install DESTDIR=... as $WHO"
 
 # every part that is in the source tree is where it belongs
 want=("$bindir/lockboxctl" "$libexecdir/lockbox-keys" "$sysusersdir/lockbox.conf"
@@ -54,7 +54,7 @@ want=("$bindir/lockboxctl" "$libexecdir/lockbox-keys" "$sysusersdir/lockbox.conf
 [ -f "$top_srcdir/conf/pam.d/lockbox-sshd" ] && want+=("$pamddir/lockbox-sshd")
 [ -f "$top_srcdir/conf/pam-configs/lockbox" ] && want+=("$pamconfigsdir/lockbox")
 [ -f "$top_srcdir/conf/audit/lockbox.rules" ] && want+=("$auditrulesdir/lockbox.rules")
-[ -f "$top_srcdir/conf/systemd/lockboxd.service" ] && want+=("$unitdir/lockboxd.service")
+[ -f "$top_srcdir/conf/systemd/lockboxd.service" ] && want+=("$unitdir/lockboxd.service" "$unitdir/lockboxd.socket")
 for f in "$top_srcdir"/conf/catalog/*.catalog; do
     [ -f "$f" ] && want+=("$catalogdir/$(basename "$f")")
 done
