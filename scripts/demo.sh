@@ -127,14 +127,14 @@ make -s -j"$(nproc)" >make.log 2>&1 || { tail -40 make.log; die "build failed (b
 
 heading "Install (make install: binaries, PAM module, config, units, catalogs, service users)"
 echo "# make install"
-make -s install 2>&1 | grep -E '^  [A-Z]+ ' || true
+make -s install >install.log 2>&1 || { tail -40 install.log; die "make install failed (build-demo/install.log)"; }
+grep -E '^  [A-Z]+ ' install.log || true
 for f in /usr/bin/lockboxctl /usr/sbin/lockboxd /usr/bin/lockbox-replay \
          /usr/libexec/lockbox/lockbox-keys /usr/libexec/lockbox/lockbox-record \
          /etc/lockbox/lockbox.conf /etc/pam.d/lockbox-sshd; do
     [ -e "$f" ] || die "make install did not install $f"
 done
 ls -l /usr/libexec/lockbox/
-LIBEXEC=/usr/libexec/lockbox
 EXAMPLES=/usr/share/doc/lockbox/examples
 
 # ---- 2. the host's services -------------------------------------------------------
