@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "evidence.h"
 #include "pam_lockbox.h"
+#include "proc.h"
 #include "sshkey.h"
 #include "timeutil.h"
 #include "util.h"
@@ -635,6 +636,16 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 log_debug_ctx(&c, "lockbox: no bound session to close for %s", c.user);
                 ret = PAM_IGNORE;
                 goto finish;
+        }
+
+        /* The recorder ends every process of the session when it stops; if it
+         * died instead, nothing the operator left running (nohup, setsid, a
+         * double fork) outlives the login: they all share the audit session. */
+        if (have_ses && ses != LB_AUDIT_SESSION_UNSET) {
+                int left = lb_session_kill_all(ses, getpid(), 500);
+                if (left != 0)
+                        log_debug_ctx(&c, "lockbox: ending processes of audit session %" PRIu32
+                                      ": %d left", ses, left);
         }
 
         /* one call, bounded by timeout_ms: close never waits longer */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "proc.h" /* LB_AUDIT_SESSION_UNSET */
+
 /* Internal pieces of pam_lockbox.so that do not need a PAM handle: the texts
  * the user sees and the session record file (docs/EVIDENCE.md §1). They are
  * pure or touch only the files they are given, so unit tests link them
@@ -21,7 +23,6 @@
 #define LB_MID_CONFIG_ERROR    "89ffa670c3864d90b0d60e612d390a04"
 
 /* The audit session id of a process that never went through pam_loginuid. */
-#define LB_AUDIT_SESSION_UNSET UINT32_C(4294967295)
 
 /* ---- texts for the user (every string from the broker made terminal-safe) */
 
