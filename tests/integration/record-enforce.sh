@@ -92,3 +92,47 @@ S=$(lbr_session_of "$R")
 lb_broker_api GET "/v1/sessions/$S" | jq -e '.state == "ended" and .end_reason == "evidence_failure"' >/dev/null ||
     lb_fail "broker session: $(lb_broker_api GET "/v1/sessions/$S")"
 lb_pass "spool full: the session ended (evidence_failure), the operator told, output stopped"
+
+# 4. the broker unreachable in mid-session: the recorder (run here directly
+# as root, the only caller whose options count, with a 3 s grace instead of
+# 60 s) ends the session as revoked, with a note, once the grace is over.
+lbr_key_for_root() {
+    R=$(lb_req_new lbxrop "$H" root 3600)
+    lb_req_approve lbxrappr "$R"
+    KEY=$LB_TMP/key-$R
+    lb_req_key lbxrop "$R" "$KEY"
+}
+lbr_key_for_root
+install -d -m 0700 "$LB_TMP/state" "$LB_TMP/state/sessions"
+install -d -m 0755 "$LB_TMP/spool2"
+cat >"$LB_TMP/rec.conf" <<CONF
+broker = unix:$LB_BROKER_SOCK
+host_name = $H
+state_dir = $LB_TMP/state
+spool_dir = $LB_TMP/spool2
+CONF
+(
+    echo 0 >/proc/self/loginuid # a fresh audit session for this subshell
+    ses=$(cat /proc/self/sessionid)
+    sj=$(lb_broker_api POST /v1/sessions "$(jq -cn --arg k "$(cut -d' ' -f1,2 "$KEY.pub")" --argjson s "$ses" \
+        --arg h "$H" '{host:$h,user:"root",public_key:$k,audit_session:$s}')")
+    jq -c --argjson s "$ses" --argjson m "$(python3 -c 'import time; print(int(time.clock_gettime(time.CLOCK_MONOTONIC)*1000))')" \
+        '{session, request, operator, user, host, not_after, remaining_s, mono_ms: $m, audit_session: $s, sshd_pid: 0}' \
+        <<<"$sj" >"$LB_TMP/state/sessions/$ses.json"
+    steps='[["expect", "ready", 20], ["mark", "'"$LB_TMP/rec4.pid"'"], ["eof", 30]]'
+    SSH_ORIGINAL_COMMAND='echo ready; sleep 100' python3 "$LBR_DRIVE" "$steps" "$LB_TMP/t4" -- \
+        "$top_builddir/recorder/lockbox-record" --config "$LB_TMP/rec.conf" --poll-ms 500 --broker-grace-ms 3000
+) &
+sub=$!
+lb_wait_for 200 test -s "$LB_TMP/rec4.pid" || lb_fail "direct session did not start: $(cat "$LB_TMP/t4" 2>/dev/null)"
+t0=$(date +%s.%N)
+lb_stop_pid "$LB_BROKER_PID"
+wait "$sub" || true
+[ -f "$LB_TMP/t4.eof" ] || lb_fail "session went on without the broker: $(cat "$LB_TMP/t4")"
+el=$(python3 -c "print(round(float(open('$LB_TMP/t4.eof').read()) - $t0, 1))")
+python3 -c "import sys; sys.exit(0 if 3 <= $el <= 12 else 1)" || lb_fail "ended ${el}s after the broker went (grace 3 s)"
+S4=$(ls "$LB_TMP/spool2" | head -1)
+SUM=$(python3 "$CHECK" spool "$LB_TMP/spool2/$S4") || lb_fail "spool: $SUM"
+jq -e '.end.reason == "revoked"' <<<"$SUM" >/dev/null || lb_fail "end: $(jq -c .end <<<"$SUM")"
+grep -q "broker was unreachable" "$LB_TMP/spool2/$S4" || lb_fail "no note about the broker"
+lb_pass "broker unreachable: session kept through the grace, ended ${el}s after (revoked, with a note)"
