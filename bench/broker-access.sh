@@ -14,6 +14,7 @@
 #    GET /v1/access?host=..&user=.. for an allowed and a refused decision.
 # 3. the ceiling: bench/mhd-fixed.c, libmicrohttpd with the same TLS
 #    certificate, the same thread pool size, a fixed reply of the same size.
+# LB_BENCH_PERF=1 adds a perf profile of lockboxd on the refused path.
 # 4. p50/p99 of 10,000 sequential calls over the unix socket, one connection
 #    per call (as pam_lockbox and lockbox-keys make them): bench/broker-latency.c.
 set -euo pipefail
@@ -137,6 +138,15 @@ printf '%-36s %10s/s\n' "lockboxd  allow (bench-h100)" "$b_allow" "lockboxd  den
     "mhd-fixed (same TLS, same size)" "$p_allow"
 printf 'ratio lockboxd/ceiling: allow %.2f, deny %.2f\n' "$(echo "$b_allow / $p_allow" | bc -l)" \
     "$(echo "$b_deny / $p_allow" | bc -l)"
+
+if [ "${LB_BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+    echo "== where lockboxd spends its time (perf, deny path, ${DURATION}s)"
+    perf record -q -g -o "$W/perf.data" -p "$BROKER_PID" -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+    rate "https://127.0.0.1:$PORT$DENY" "$W/h7.token" >/dev/null
+    wait $perf_pid || true
+    perf report -i "$W/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null | grep -v "^#" | grep "%" | head -25
+fi
 
 echo "== latency over the unix socket ($SAMPLES sequential calls, one connection each)"
 printf 'lockboxd allow: '; "$W/broker-latency" "$SOCK" "$ALLOW" "$SAMPLES" || true
