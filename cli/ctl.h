@@ -48,9 +48,9 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv);
 
 /* Helpers shared by the commands (ctl.c). */
 
-/* "lockboxctl: " + message on stderr. Strings that came from a request or
- * the broker must be passed through lb_ctl_safe() first (or use %S-free
- * lb_ctl_error_safe below). Returns LB_EXIT_FAILURE. */
+/* "lockboxctl: " + message on stderr. Strings that came from a request, the
+ * broker or the command line must be passed through lb_ctl_safe() (display.h)
+ * first. Returns LB_EXIT_FAILURE. */
 int lb_ctl_error(const char *fmt, ...) _printf_(1, 2);
 /* Usage error: message, "Try 'lockboxctl CMD --help'". Returns LB_EXIT_USAGE. */
 int lb_ctl_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);

@@ -69,6 +69,9 @@ WHAT="unknown token"; api_tls bad GET /v1/requests; want 401 unauthorized
 WHAT="no token, POST"; api_tls - POST /v1/requests '{"hosts":["web1"],"user":"vendor","reason":"r","ticket":"t"}'; want 401 unauthorized
 WHAT="no token, access"; api_tls - GET '/v1/access?host=web1&user=vendor'; want 401 unauthorized
 WHAT="health with a token"; api_tls "$TOP" GET /v1/health; want 200
+WHAT="health without a token (liveness probes)"; api_tls - GET /v1/health; want 200
+WHAT="health with an unknown token"; api_tls bad GET /v1/health
+[ "$API_STATUS" = 200 ] || [ "$API_STATUS" = 401 ] || lb_fail "$WHAT: $API_STATUS"; lb_pass "$WHAT -> $API_STATUS"
 WHAT="lockboxctl without a token"; ctl_want 1 root --broker "$HTTPS" --ca-file "$LB_TLS_CA" list
 grep -q 'unauthorized' <<<"$CTL_ERR" || lb_fail "401 message: $CTL_ERR"
 cp "$TOP" "$LB_TMP/open.token"; chmod 644 "$LB_TMP/open.token"
