@@ -153,6 +153,7 @@ int lb_cmd_audit(struct lb_ctl *ctl, int argc, char **argv) {
 
         if (!path)
                 return lb_ctl_error("audit: out of memory");
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'r':
@@ -176,7 +177,7 @@ int lb_cmd_audit(struct lb_ctl *ctl, int argc, char **argv) {
                         break;
                 case 'v': do_verify = true; break;
                 case 'h': fputs(audit_help, stdout); return LB_EXIT_OK;
-                default: return lb_ctl_usage_error("audit", "unknown option or missing value");
+                default: return lb_ctl_bad_option("audit", argv);
                 }
         }
         if (optind < argc)

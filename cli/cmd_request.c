@@ -22,9 +22,7 @@ static bool want_help(int argc, char **argv) {
         return false;
 }
 
-static int bad_option(const char *cmd) {
-        return lb_ctl_usage_error(cmd, "unknown option or missing value");
-}
+#define bad_option(cmd) lb_ctl_bad_option((cmd), argv)
 
 static int out_of_memory(const char *cmd) {
         return lb_ctl_error("%s: out of memory", cmd);
@@ -80,6 +78,7 @@ int lb_cmd_request(struct lb_ctl *ctl, int argc, char **argv) {
 
         if (!body || !hosts)
                 return out_of_memory("request");
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'H':
@@ -196,6 +195,7 @@ int lb_cmd_list(struct lb_ctl *ctl, int argc, char **argv) {
 
         if (!path)
                 return out_of_memory("list");
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 's':
@@ -242,6 +242,7 @@ int lb_cmd_pending(struct lb_ctl *ctl, int argc, char **argv) {
 
         if (!path)
                 return out_of_memory("pending");
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'a': me = optarg; break;
@@ -330,6 +331,7 @@ static int run_action(struct lb_ctl *ctl, const struct action *a, int argc, char
 
         if (!body)
                 return out_of_memory(a->name);
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 't': text = optarg; break;

@@ -59,6 +59,7 @@ static int token_create(struct lb_ctl *ctl, int argc, char **argv) {
         const char *secret;
         int c, r;
 
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'p': principal = optarg; break;
@@ -73,7 +74,7 @@ static int token_create(struct lb_ctl *ctl, int argc, char **argv) {
                 case 'H': host = optarg; break;
                 case 'o': output = optarg; break;
                 case 'h': fputs(token_help, stdout); return LB_EXIT_OK;
-                default: return lb_ctl_usage_error("token", "unknown option or missing value");
+                default: return lb_ctl_bad_option("token", argv);
                 }
         }
         if (optind < argc)

@@ -2,6 +2,7 @@
 /* Helpers every lockboxctl command uses: errors, broker calls, JSON output. */
 #include "config.h"
 
+#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 
@@ -37,6 +38,12 @@ int lb_ctl_usage_error(const char *cmd, const char *fmt, ...) {
         else
                 fputs("Try 'lockboxctl --help'.\n", stderr);
         return LB_EXIT_USAGE;
+}
+
+int lb_ctl_bad_option(const char *cmd, char **argv) {
+        _cleanup_free_ char *s = lb_ctl_safe(optind > 0 ? argv[optind - 1] : "");
+
+        return lb_ctl_usage_error(cmd, "unknown option, or an option without its value: '%s'", strna(s));
 }
 
 static const char *transport_error(int r) {

@@ -62,6 +62,10 @@ int lb_ctl_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 int lb_ctl_call(struct lb_ctl *ctl, const char *what, const char *method, const char *path,
                 json_t *body, json_t **ret_json);
 
+/* After getopt_long() returned '?' or ':' (with opterr = 0): names the
+ * offending argument (term-safe). Returns LB_EXIT_USAGE. */
+int lb_ctl_bad_option(const char *cmd, char **argv);
+
 /* Pretty JSON of the broker's answer on stdout (for --json). */
 int lb_ctl_print_json(json_t *j);
 

@@ -85,7 +85,9 @@ int main(int argc, char **argv) {
         if (isempty(ctl.token_file))
                 ctl.token_file = NULL;
 
-        /* "+": stop at the command; its options are its own */
+        /* "+": stop at the command; its options are its own. Errors are ours
+         * (term-safe), not getopt's. */
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_BROKER:
@@ -115,7 +117,7 @@ int main(int argc, char **argv) {
                         printf("lockboxctl %s\n", PACKAGE_VERSION);
                         return LB_EXIT_OK;
                 default:
-                        return lb_ctl_usage_error(NULL, "unknown option");
+                        return lb_ctl_bad_option(NULL, argv);
                 }
         }
         if (optind >= argc) {
@@ -152,6 +154,7 @@ int main(int argc, char **argv) {
         /* the command sees argv[0] = its name; reset getopt for it */
         int first = optind;
         optind = 0;
+        opterr = 1;
         r = cmd->run(&ctl, argc - first, argv + first);
         lb_broker_done(&ctl.broker);
         return r;
