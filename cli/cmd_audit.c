@@ -71,7 +71,13 @@ static int print_events(json_t *events, int64_t now) {
 static int verify(struct lb_ctl *ctl) {
         _cleanup_(lb_audit_verifier_done) struct lb_audit_verifier v;
         json_auto_t *head = NULL;
+        const char *env = getenv("LOCKBOX_AUDIT_PAGE");
+        uint64_t page = AUDIT_PAGE;
         int r;
+
+        /* the page size of the walk (tests use small pages to see it join them) */
+        if (env && (lb_parse_u64(env, AUDIT_PAGE, &page) < 0 || page == 0))
+                page = AUDIT_PAGE;
 
         lb_audit_verifier_init(&v);
         for (;;) {
@@ -82,7 +88,7 @@ static int verify(struct lb_ctl *ctl) {
                 size_t i;
 
                 if (!path || lb_ctl_query_add_u64(&path, "since", v.last_seq) < 0 ||
-                    lb_ctl_query_add_u64(&path, "limit", AUDIT_PAGE) < 0)
+                    lb_ctl_query_add_u64(&path, "limit", page) < 0)
                         return lb_ctl_error("audit: out of memory");
                 r = lb_ctl_call(ctl, "audit --verify", "GET", path, NULL, &j);
                 if (r != 0)

@@ -163,6 +163,10 @@ WHAT="audit --verify"; ctl_want 0 $AUD audit --verify
 grep -q '^OK: [0-9]* events, seq 1\.\.[0-9]*, chain intact' <<<"$CTL_OUT" || lb_fail "verify: $CTL_OUT"
 WHAT="audit --verify --json"; ctl_want 0 $AP --json audit --verify
 [ "$(jq .ok <<<"$CTL_OUT")" = true ] || lb_fail "verify json: $CTL_OUT"
+head_seq=$(jq .last_seq <<<"$CTL_OUT")
+[ "$head_seq" -ge 14 ] && [ "$(jq .events <<<"$CTL_OUT")" = "$head_seq" ] || lb_fail "verify did not walk the whole trail: $CTL_OUT"
+WHAT="audit --verify in pages of 7"; LOCKBOX_AUDIT_PAGE=7 ctl_want 0 $AP --json audit --verify
+[ "$(jq .ok <<<"$CTL_OUT")" = true ] && [ "$(jq .events <<<"$CTL_OUT")" = "$head_seq" ] || lb_fail "paged verify: $CTL_OUT"
 
 # somebody with write access to the database edits event 3 (the trail's
 # append-only triggers must be dropped for that): verify names it
@@ -176,6 +180,8 @@ grep -q '^FAILED: break at seq 3: its hash does not match its content' <<<"$CTL_
 grep -q 'does not verify' <<<"$CTL_ERR" || lb_fail "tamper message: $CTL_ERR"
 WHAT="audit --verify --json after tampering"; ctl_want 1 $AUD --json audit --verify
 [ "$(jq .ok <<<"$CTL_OUT")" = false ] && jq -r .problem <<<"$CTL_OUT" | grep -q 'seq 3' || lb_fail "verify json: $CTL_OUT"
+WHAT="paged audit --verify after tampering"; LOCKBOX_AUDIT_PAGE=2 ctl_want 1 $AUD audit --verify
+grep -q '^FAILED: break at seq 3: ' <<<"$CTL_OUT" || lb_fail "paged tamper: $CTL_OUT"
 
 # ---------------------------------------------------------------- tokens
 WHAT="token create as operator"; ctl_want 1 $OP token create --principal x --role operator
