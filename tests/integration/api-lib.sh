@@ -93,6 +93,7 @@ ctl_want() {
     [ "$CTL_RC" = "$rc" ] ||
         lb_fail "${WHAT:-lockboxctl}: exit $CTL_RC, wanted $rc; stdout: $CTL_OUT; stderr: $CTL_ERR"
     no_esc "$CTL_OUT$CTL_ERR" "${WHAT:-lockboxctl} output"
+    lb_pass "${WHAT:-lockboxctl} -> exit $rc"
 }
 
 no_esc() {
