@@ -293,6 +293,24 @@ WHAT="query with SQL"; api $AUD GET "/v1/requests?operator=$(jq -rn '"x'"'"' OR 
 [ "$API_STATUS" = 400 ] || { [ "$API_STATUS" = 200 ] && [ "$(jb '.requests|length')" = 0 ]; } ||
     lb_fail "$WHAT: $API_STATUS $API_BODY"; lb_pass "$WHAT -> $API_STATUS"
 
+# session text fields: remote, tty, the end reason (256 bytes each)
+SEVIL=$'\'; DROP TABLE sessions; --\e[2J\e]0;t\a\r'$'\xc2\x9b''é日'
+new_request $OP '{"hosts":["web8"],"user":"vendor","reason":"r","ticket":"t"}'; RS=$REQ
+api $AP POST /v1/requests/$RS/approve '{}'
+api $OP POST /v1/requests/$RS/keys "{\"public_key\":\"$(cut -d' ' -f1,2 "$LB_TMP/k3.pub")\"}"
+WHAT="session with hostile remote and tty"
+api $HOST POST /v1/sessions "$(jq -n --arg k "$(cut -d' ' -f1,2 "$LB_TMP/k3.pub")" --arg e "$SEVIL" \
+    '{host:"web8",user:"vendor",public_key:$k,remote:$e,tty:$e,pid:1}')"; want 201
+SS=$(jb .session)
+WHAT="end with a hostile reason"; api $HOST POST /v1/sessions/$SS/end "$(jq -n --arg e "$SEVIL" '{reason:$e}')"; want 200
+WHAT="session read back"; api $AUD GET /v1/sessions/$SS; want 200
+[ "$(jq --arg e "$SEVIL" '.end_reason == $e' <<<"$API_BODY")" = true ] || lb_fail "session end reason altered: $API_BODY"
+WHAT="session text in the audit trail"; api $AUD GET "/v1/audit?request=$RS"; want 200
+[ "$(jq --arg e "$SEVIL" '[.events[]|select(.type=="SessionStart")|..|strings|select(. == $e)]|length >= 2' <<<"$API_BODY")" = true ] ||
+    lb_fail "remote/tty altered in the audit trail: $API_BODY"
+WHAT="lockboxctl audit table of hostile session text"; ctl_want 0 $AUD audit --request "$RS"
+grep -q SessionEnd <<<"$CTL_OUT" || lb_fail "audit table lacks SessionEnd: $CTL_OUT"
+
 # the same through lockboxctl: --json is the stored text, tables are safe
 WHAT="lockboxctl --json show"; ctl_want 0 $AUD --json show "$RE"
 [ "$(jq --arg r "$REASON" --arg t "$TICKET" --arg c "$COMMENT" --arg d "$DENY" \
