@@ -18,7 +18,7 @@
 #define LB_EXIT_FAILURE 1
 #define LB_EXIT_USAGE 2
 
-#define LB_CTL_DEFAULT_BROKER "unix:/run/lockbox/lockboxd.sock"
+#define LB_CTL_DEFAULT_BROKER "unix:" RUNSTATEDIR "/lockbox/lockboxd.sock"
 #define LB_CTL_DEFAULT_TIMEOUT_MS 10000
 
 struct lb_ctl {
