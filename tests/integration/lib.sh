@@ -94,13 +94,22 @@ lb_start_journald() {
 
 # auditd: use the running one, or start `auditd -n` and stop it when done.
 lb_auditd_pid() { pgrep -x auditd | head -n1; }
+# Kernel audit must be enabled too, or user messages are dropped: enable it and
+# put the old setting back at exit.
 lb_start_auditd() {
-    if auditctl -s 2>/dev/null | grep -q '^pid [1-9]'; then return 0; fi
-    mkdir -p /var/log/audit
-    auditd -n >/dev/null 2>&1 &
-    local pid=$!
-    lb_defer "lb_stop_pid $pid"
-    lb_wait_for 100 sh -c 'auditctl -s | grep -q "^pid [1-9]"' || lb_fail "auditd did not start"
+    if ! auditctl -s 2>/dev/null | grep -q '^pid [1-9]'; then
+        mkdir -p /var/log/audit
+        auditd -n >/dev/null 2>&1 &
+        local pid=$!
+        lb_defer "lb_stop_pid $pid"
+        lb_wait_for 100 sh -c 'auditctl -s | grep -q "^pid [1-9]"' || lb_fail "auditd did not start"
+    fi
+    local enabled
+    enabled=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
+    if [ "$enabled" = 0 ]; then
+        auditctl -e 1 >/dev/null
+        lb_defer "auditctl -e 0"
+    fi
 }
 
 # Create a local account for a test (removed at exit). lb_add_user NAME [GROUP...]
