@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -87,11 +89,12 @@ int lb_spool_sync(struct lb_spool *s) {
 
 static void *sync_thread(void *userdata) {
         struct lb_spool *s = userdata;
-        struct timespec ts = { .tv_sec = s->interval_ms / 1000,
-                               .tv_nsec = (long) (s->interval_ms % 1000) * 1000000L };
+        struct pollfd p = { .fd = s->wake_fd, .events = POLLIN };
 
+        /* group commit every interval; a stop wakes it at once, so the end of
+         * a session is not held up by a sleeping thread */
         while (!atomic_load(&s->stop)) {
-                nanosleep(&ts, NULL);
+                (void) poll(&p, 1, (int) s->interval_ms);
                 (void) lb_spool_sync(s);
         }
         return NULL;
@@ -101,9 +104,15 @@ int lb_spool_start_sync(struct lb_spool *s, unsigned interval_ms) {
         int r;
 
         s->interval_ms = interval_ms ? interval_ms : 100;
+        s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->wake_fd < 0)
+                return -errno;
         r = pthread_create(&s->thread, NULL, sync_thread, s);
-        if (r != 0)
+        if (r != 0) {
+                close(s->wake_fd);
+                s->wake_fd = -1;
                 return -r;
+        }
         s->thread_running = true;
         return 0;
 }
@@ -113,8 +122,11 @@ int lb_spool_close(struct lb_spool *s) {
 
         if (s->thread_running) {
                 atomic_store(&s->stop, true);
+                (void) eventfd_write(s->wake_fd, 1);
                 pthread_join(s->thread, NULL);
                 s->thread_running = false;
+                close(s->wake_fd);
+                s->wake_fd = -1;
         }
         r = s->fd >= 0 ? lb_spool_sync(s) : 0;
         if (s->fd >= 0)

@@ -22,6 +22,7 @@ struct lb_spool {
         pthread_t thread;
         bool thread_running;
         _Atomic bool stop;
+        int wake_fd;                /* eventfd: wakes the sync thread to stop at once */
 };
 
 /* Create the spool file (O_EXCL, no symlinks) and give it to uid:gid, 0600;
