@@ -108,7 +108,7 @@ bash "$src/scripts/setup.sh"
 heading "Build (autotools, out of tree in build-demo/)"
 cd "$src"
 regen=0
-[ -x configure ] && [ -f Makefile.in ] || regen=1
+[ -x configure ] && [ -f Makefile.in ] && [ -f build-aux/install-sh ] || regen=1
 for f in configure.ac Makefile.am */local.mk; do
     [ "$f" -nt configure ] || [ "$f" -nt Makefile.in ] && regen=1
 done

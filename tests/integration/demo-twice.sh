@@ -17,7 +17,7 @@ fi
 lb_tmpdir
 SRC=$LB_TMP/src
 mkdir -p "$SRC"
-tar -C "$top_srcdir" --exclude='./build-*' --exclude=./.git -cf - . | tar -C "$SRC" -xf -
+tar -C "$top_srcdir" --exclude='./build-test-*' --exclude=./build-demo --exclude=./.git -cf - . | tar -C "$SRC" -xf -
 lb_defer "make -s -C '$SRC/build-demo' uninstall"
 
 check_run() { # log
