@@ -99,7 +99,16 @@ lb_auditd_pid() { pgrep -x auditd | head -n1; }
 lb_start_auditd() {
     if ! auditctl -s 2>/dev/null | grep -q '^pid [1-9]'; then
         mkdir -p /var/log/audit
-        auditd -n >/dev/null 2>&1 &
+        # The system's auditd.conf flushes every 50 records (INCREMENTAL_ASYNC),
+        # so a test looking for the record it just caused could wait for ever:
+        # the auditd a test starts flushes each record.
+        local cfg
+        cfg=$(mktemp -d /tmp/lbx-auditd.XXXXXX)
+        lb_defer "rm -rf '$cfg'"
+        sed -e 's/^flush *=.*/flush = INCREMENTAL/' -e 's/^freq *=.*/freq = 1/' \
+            /etc/audit/auditd.conf >"$cfg/auditd.conf"
+        chmod 0640 "$cfg/auditd.conf"
+        auditd -n -c "$cfg" >/dev/null 2>&1 &
         local pid=$!
         lb_defer "lb_stop_pid $pid"
         lb_wait_for 100 sh -c 'auditctl -s | grep -q "^pid [1-9]"' || lb_fail "auditd did not start"
