@@ -6,7 +6,6 @@ LB_RECORD_CORE = \
 	recorder/record.c recorder/record.h \
 	recorder/record-session.c recorder/record-session.h \
 	recorder/record-writer.c recorder/record-writer.h \
-	recorder/record-journal-check.c recorder/record-journal-check.h \
 	recorder/spool.c recorder/spool.h \
 	recorder/sink.h recorder/sink_journal.c recorder/sink_memory.c \
 	recorder/audit_cmd.c recorder/audit_cmd.h
@@ -33,8 +32,7 @@ tests_unit_test_record_parts_LDADD = $(LB_CHECK_LIBS) $(SYSTEMD_LIBS) $(JANSSON_
 LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-commands.sh \
 	tests/integration/record-enforce.sh \
-	tests/integration/record-deadline.sh \
-	tests/integration/record-journal-drops.sh
+	tests/integration/record-deadline.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \

@@ -392,22 +392,6 @@ int lb_rec_setup(struct lb_recorder *r) {
         } else
                 (void) fcntl(r->pty, F_SETFL, O_NONBLOCK);
 
-        /* The journal read-back (re-sends what journald took but dropped) is
-         * opened now: the journal files can be opened only before the drop.
-         * Failing that, the writer only sends, as without the check. */
-        lb_writer_init(&r->writer, &r->spool, r->sink);
-        {
-                struct lb_journal_reader *jr = NULL;
-                int c = lb_journal_reader_open(r->rs.session, r->rec_uid, &jr);
-                if (c < 0)
-                        atomic_store(&r->writer.check_error, c);
-                else {
-                        r->writer.read_back = lb_journal_reader_read;
-                        r->writer.read_back_free = lb_journal_reader_free;
-                        r->writer.read_back_data = jr;
-                }
-        }
-
         k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid);
         if (k < 0) {
                 close(sync_p[1]); /* the child exits without running anything */
@@ -426,6 +410,7 @@ int lb_rec_setup(struct lb_recorder *r) {
         k = lb_spool_start_sync(&r->spool, 200);
         if (k < 0)
                 return k;
+        lb_writer_init(&r->writer, &r->spool, r->sink);
         k = lb_writer_start(&r->writer);
         if (k < 0)
                 return k;
@@ -551,12 +536,6 @@ static void tick(struct lb_recorder *r) {
         }
         if (down == 0)
                 r->journal_noted = false;
-        if (!r->writer.check_noted && atomic_load(&r->writer.check_error) < 0) {
-                r->writer.check_noted = true;
-                log_warning("cannot read the journal back (%s): entries journald drops are "
-                            "not re-sent; the spool %s has them",
-                            strerror(-atomic_load(&r->writer.check_error)), r->spool.path);
-        }
         if (atomic_load(&r->spool.error) < 0)
                 set_reason(r, "evidence_failure");
 }

@@ -86,20 +86,19 @@ int lb_writer_next_entry(const char *buf, size_t len, size_t max_bytes,
 
 void lb_writer_init(struct lb_writer *w, struct lb_spool *spool, struct lb_sink *sink) {
         *w = (struct lb_writer) { .spool = spool, .sink = sink, .max_bytes = 256 * 1024,
-                                  .flush_ms = 250, .check_every_ms = 15000, .settle_ms = 1000 };
+                                  .flush_ms = 250 };
 }
 
-static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry_span *sp,
-                     bool resent) {
+static int send_span(struct lb_writer *w, const struct lb_entry_span *sp) {
         struct lb_sink_entry e = {
                 .kind = sp->kind, .seq_first = sp->seq_first, .seq_last = sp->seq_last,
-                .records = buf, .records_len = sp->len, .n_records = sp->n_records,
-                .resent = resent,
+                .records = w->buf.p, .records_len = sp->len, .n_records = sp->n_records,
+                .resent = w->gap,
         };
         json_auto_t *j = NULL;
 
         if (streq(sp->kind, "cmd")) {
-                j = json_loadb(buf, sp->len, 0, NULL);
+                j = json_loadb(w->buf.p, sp->len, 0, NULL);
                 if (j) {
                         e.argv_text = json_string_value(json_object_get(j, "argv_text"));
                         e.cwd = json_string_value(json_object_get(j, "cwd"));
@@ -143,7 +142,7 @@ int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
                         return r;
                 if (sp.open && !final && now_ms - w->pending_since < w->flush_ms)
                         break;
-                r = send_span(w, w->buf.p, &sp, w->gap);
+                r = send_span(w, &sp);
                 if (r < 0) {
                         w->gap = true;
                         if (atomic_load(&w->down_since) == 0)
@@ -163,146 +162,6 @@ int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
         if (w->buf.len == 0 && w->read_off == atomic_load(&w->spool->size))
                 w->gap = false;
         return sent ? 1 : 0;
-}
-
-/* The spool lines with seq in [first, last] (the spool is in seq order),
- * read up to the bytes the sink took. */
-static int spool_lines(struct lb_writer *w, uint64_t first, uint64_t last, struct lb_buf *out) {
-        uint64_t end = atomic_load(&w->sent_off), off = 0;
-        struct lb_buf chunk = {};
-        int r = 0;
-
-        while (off < end) {
-                size_t want = (size_t) MIN(end - off, (uint64_t) (1024 * 1024)), pos = 0;
-                ssize_t n;
-                bool past = false;
-
-                r = lb_buf_reserve(&chunk, want);
-                if (r < 0)
-                        break;
-                n = pread(w->spool->fd, chunk.p + chunk.len, want, (off_t) off);
-                if (n <= 0) {
-                        r = n < 0 ? -errno : -EIO;
-                        break;
-                }
-                chunk.len += (size_t) n;
-                off += (uint64_t) n;
-                for (;;) {
-                        const char *nl = memchr(chunk.p + pos, '\n', chunk.len - pos), *kind;
-                        size_t l;
-                        uint64_t seq;
-
-                        if (!nl)
-                                break;
-                        l = (size_t) (nl - (chunk.p + pos)) + 1;
-                        r = line_meta(chunk.p + pos, l, &kind, &seq);
-                        if (r < 0)
-                                goto out;
-                        if (seq > last) {
-                                past = true;
-                                break;
-                        }
-                        if (seq >= first) {
-                                r = lb_buf_append(out, chunk.p + pos, l);
-                                if (r < 0)
-                                        goto out;
-                        }
-                        pos += l;
-                }
-                if (past)
-                        break;
-                memmove(chunk.p, chunk.p + pos, chunk.len - pos);
-                chunk.len -= pos;
-        }
-out:
-        lb_buf_done(&chunk);
-        return r < 0 ? r : 0;
-}
-
-int lb_writer_resend(struct lb_writer *w, uint64_t first, uint64_t last) {
-        struct lb_buf lines = {};
-        size_t off = 0;
-        int r = spool_lines(w, first, last, &lines);
-
-        while (r >= 0 && off < lines.len) {
-                struct lb_entry_span sp;
-
-                r = lb_writer_next_entry(lines.p + off, lines.len - off, w->max_bytes, &sp);
-                if (r < 0)
-                        break;
-                r = send_span(w, lines.p + off, &sp, true);
-                if (r < 0)
-                        break;
-                atomic_fetch_add(&w->resent, 1);
-                off += sp.len;
-        }
-        lb_buf_done(&lines);
-        return r < 0 ? r : 0;
-}
-
-int lb_writer_check_tick(struct lb_writer *w, uint64_t now_ms, bool final) {
-        struct lb_seq_range gap;
-        uint64_t cur = atomic_load(&w->sent_seq), missing = 0, missing_old = 0;
-        int r, found = 0;
-
-        if (!w->read_back || w->gap || atomic_load(&w->down_since) != 0)
-                return 0;
-        if (w->verified_seq >= cur)
-                return 0;
-        if (w->mark_ms == 0) {
-                if (!final && now_ms - w->last_check_ms < w->check_every_ms)
-                        return 0;
-                w->mark_ms = MAX(now_ms, (uint64_t) 1);
-                w->mark_seq = cur;
-                return 1;
-        }
-        if (now_ms - w->mark_ms < w->settle_ms)
-                return 1;
-        w->mark_ms = 0;
-        w->last_check_ms = now_ms;
-        r = w->read_back(w->read_back_data, &w->present);
-        if (r < 0) {
-                /* cannot see what journald holds: back to sending only */
-                atomic_store(&w->check_error, r);
-                w->read_back = NULL;
-                return r;
-        }
-        for (uint64_t from = 1;
-             lb_seq_ranges_next_gap(&w->present, from, w->mark_seq, &gap) == 0;
-             from = gap.last + 1) {
-                missing += gap.last - gap.first + 1;
-                if (gap.first <= w->missing_prev_upto)
-                        missing_old += MIN(gap.last, w->missing_prev_upto) - gap.first + 1;
-                found++;
-                if (gap.last >= w->mark_seq)
-                        break;
-        }
-        /* never loop forever: seqs that stay missing check after check
-         * (entries we cannot read back, say) end the check */
-        if (found > 0 && w->missing_prev > 0 && missing_old >= w->missing_prev) {
-                if (++w->stale_checks >= 10) {
-                        atomic_store(&w->check_error, -ESTALE);
-                        w->read_back = NULL;
-                        return -ESTALE;
-                }
-        } else
-                w->stale_checks = 0;
-        w->missing_prev = missing;
-        w->missing_prev_upto = w->mark_seq;
-        for (uint64_t from = 1;
-             found > 0 && lb_seq_ranges_next_gap(&w->present, from, w->mark_seq, &gap) == 0;
-             from = gap.last + 1) {
-                r = lb_writer_resend(w, gap.first, gap.last);
-                if (r < 0)
-                        return r;
-                atomic_fetch_add(&w->gaps_found, 1);
-                if (gap.last >= w->mark_seq)
-                        break;
-        }
-        if (found > 0)
-                return 2;
-        w->verified_seq = w->mark_seq;
-        return 0;
 }
 
 bool lb_writer_caught_up(struct lb_writer *w) {
@@ -326,15 +185,7 @@ static void *writer_thread(void *userdata) {
                 if (stopping && stop_at == 0)
                         stop_at = now + w->stop_timeout_ms;
                 r = lb_writer_step(w, now, stopping);
-                if (r >= 0 && lb_writer_caught_up(w)) {
-                        int c = lb_writer_check_tick(w, now, stopping);
-                        if (c > 0 && r == 0)
-                                r = c == 2 ? 1 : 0;
-                }
-                if (stopping && (now >= stop_at ||
-                                 (lb_writer_caught_up(w) &&
-                                  (!w->read_back ||
-                                   w->verified_seq >= atomic_load(&w->sent_seq)))))
+                if (stopping && (lb_writer_caught_up(w) || now >= stop_at))
                         break;
                 if (r < 0)
                         sleep_ms(200);
@@ -364,10 +215,4 @@ int lb_writer_stop(struct lb_writer *w, uint64_t timeout_ms) {
 
 void lb_writer_done(struct lb_writer *w) {
         lb_buf_done(&w->buf);
-        lb_seq_ranges_done(&w->present);
-        if (w->read_back_free)
-                w->read_back_free(w->read_back_data);
-        w->read_back = NULL;
-        w->read_back_free = NULL;
-        w->read_back_data = NULL;
 }

@@ -95,9 +95,6 @@ lb_start_sshd() {
 
     lb_sshd_system_user lockbox-keys
     lb_sshd_system_user lockbox-rec
-    if getent group systemd-journal >/dev/null && ! id -nG lockbox-rec | grep -qw systemd-journal; then
-        usermod -aG systemd-journal lockbox-rec; lb_defer "gpasswd -d lockbox-rec systemd-journal >/dev/null"
-    fi
     getent group lockbox-operators >/dev/null || { groupadd -r lockbox-operators; lb_defer "groupdel lockbox-operators"; }
     install -d -m 0755 /run/sshd
 
