@@ -96,8 +96,18 @@ lb_start_journald() {
 lb_auditd_pid() { pgrep -x auditd | head -n1; }
 # Kernel audit must be enabled too, or user messages are dropped: enable it and
 # put the old setting back at exit.
+# The kernel may still name an auditd that has just exited (it notices only
+# when a send fails): trust its pid only when that process is a live auditd.
+lb_auditd_alive() {
+    local pid state
+    pid=$(auditctl -s 2>/dev/null | awk '$1 == "pid" { print $2 }')
+    [ -n "$pid" ] && [ "$pid" != 0 ] || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = auditd ] || return 1
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
 lb_start_auditd() {
-    if ! auditctl -s 2>/dev/null | grep -q '^pid [1-9]'; then
+    if ! lb_auditd_alive; then
         mkdir -p /var/log/audit
         # The system's auditd.conf flushes every 50 records (INCREMENTAL_ASYNC),
         # so a test looking for the record it just caused could wait for ever:
@@ -112,7 +122,7 @@ lb_start_auditd() {
         auditd -n -c "$cfg" >/dev/null 2>&1 &
         local pid=$!
         lb_defer "lb_stop_pid $pid"
-        lb_wait_for 100 sh -c 'auditctl -s | grep -q "^pid [1-9]"' || lb_fail "auditd did not start"
+        lb_wait_for 100 lb_auditd_alive || lb_fail "auditd did not start"
     fi
     local enabled
     enabled=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
