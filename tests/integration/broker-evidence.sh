@@ -60,9 +60,11 @@ lb_pass "the catalog has every MESSAGE_ID of docs/EVIDENCE.md"
 
 # auditd
 if auditctl -s 2>/dev/null | grep -q '^enabled [12]'; then
+    lb_audit_flush
     lb_wait_for 100 sh -c "ausearch -m USER -i 2>/dev/null | grep -q 'op=lockbox-approve.*$id'" ||
         lb_fail "no op=lockbox-approve record for $id in auditd"
-    ausearch -m USER 2>/dev/null | grep -q "op=lockbox-create lockbox_seq=[0-9]* lockbox_request=$id" ||
+    # grep reads it all: with pipefail, grep -q could end ausearch with SIGPIPE
+    ausearch -m USER 2>/dev/null | grep "op=lockbox-create lockbox_seq=[0-9]* lockbox_request=$id" >/dev/null ||
         lb_fail "no op=lockbox-create record for $id"
     lb_pass "events are in auditd as op=lockbox-<event>"
 else

@@ -39,6 +39,7 @@ nj=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$S" LOCKBOX_KIND=cmd | jq
 hexpfx=$(printf '/bin/true ' | od -An -tx1 | tr -d ' \n')
 # auditd rotates its log (max_log_file): count in every file of it
 audit_count() { cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$S" | grep -ac "cmd=$hexpfx" || true; }
+lb_audit_flush
 lb_wait_for 100 sh -c "[ \$(cat '$AUDIT_LOG'* | grep -a 'lockbox_session=$S' | grep -ac 'cmd=$hexpfx') -ge 1000 ]" || true
 na=$(audit_count)
 [ "$na" = 1000 ] || lb_fail "auditd has $na of 1000 AUDIT_USER_CMD records"
