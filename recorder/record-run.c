@@ -755,8 +755,28 @@ int lb_rec_relay(struct lb_recorder *r) {
                         break;
                 tick(r);
         }
-        /* the last commands the kernel told us about */
+        /* The last commands: kauditd delivers records asynchronously and may be
+         * behind (a busy auditd, a loaded machine), so the last execs of the
+         * session can still be on their way. Read until the socket stays quiet
+         * for 150 ms, at most 1 s. */
         read_cmds(r);
+        if (r->audit_fd >= 0) {
+                uint64_t until = lb_mono_ms() + 1000;
+                for (;;) {
+                        struct pollfd pa = { .fd = r->audit_fd, .events = POLLIN };
+                        uint64_t now = lb_mono_ms();
+                        int w;
+
+                        if (now >= until)
+                                break;
+                        w = poll(&pa, 1, (int) MIN(150u, until - now));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                break;
+                        read_cmds(r);
+                }
+        }
         free(pend.p);
         set_reason(r, k < 0 ? "evidence_failure" : "exit");
         return 0;
