@@ -21,7 +21,7 @@ if auditctl -s 2>/dev/null | grep -q '^enabled [12]'; then AUDIT_ON=1; fi
 audit_has() {
     [ "$AUDIT_ON" = 1 ] || return 0
     lb_audit_flush
-    lb_wait_for 100 sh -c "ausearch -m USER 2>/dev/null | grep -q -- '$1'" ||
+    lb_wait_for 100 sh -c "cat /var/log/audit/audit.log* | grep -a -q -- '$1'" ||
         lb_fail "no auditd record /$1/"
 }
 M="$LB_PAM_MODULE"
