@@ -11,6 +11,7 @@
 # systemd's vendor directories, relative to the prefix (/usr/lib/...).
 sysusersdir = $(prefix)/lib/sysusers.d
 tmpfilesdir = $(prefix)/lib/tmpfiles.d
+journaldconfdir = $(prefix)/lib/systemd/journald.conf.d
 catalogdir = $(prefix)/lib/systemd/catalog
 auditrulesdir = $(sysconfdir)/audit/rules.d
 pamconfigsdir = $(datadir)/pam-configs
@@ -18,6 +19,7 @@ lbexamplesdir = $(docdir)/examples
 
 dist_sysusers_DATA = conf/sysusers.d/lockbox.conf
 dist_tmpfiles_DATA = conf/tmpfiles.d/lockbox.conf
+dist_journaldconf_DATA = conf/journald.conf.d/lockbox.conf
 
 # Files other parts write in conf/, as place:file. Each is installed when it is
 # in the source tree (the part that writes it also puts it in EXTRA_DIST).

@@ -83,13 +83,29 @@ except OSError:
     sys.exit(1)
 PY
 }
-lb_start_journald() {
-    if lb_journald_running; then return 0; fi
+# Debian's journald turns kernel audit off whenever it starts (Audit=no): the
+# drop-in Lockbox installs (conf/journald.conf.d/lockbox.conf) stops that, and
+# a journald the tests start has it too, as on an installed host.
+lb_journald_dropin() {
+    local d=/run/systemd/journald.conf.d
+    local f=$d/lbx-test-lockbox.conf
+    [ -e "$f" ] && return 0
+    [ -d "$d" ] || { mkdir -p "$d"; lb_defer "rmdir '$d'"; }
+    install -m 0644 "$top_srcdir/conf/journald.conf.d/lockbox.conf" "$f"
+    lb_defer "rm -f '$f'"
+}
+# Start a journald (pid in LB_JOURNALD_PID), stopped by pid at exit.
+lb_spawn_journald() {
+    lb_journald_dropin
     mkdir -p /run/systemd/journal /var/log/journal
     /lib/systemd/systemd-journald >/dev/null 2>&1 &
-    local pid=$!
-    lb_defer "lb_stop_pid $pid"
+    LB_JOURNALD_PID=$!
+    lb_defer "lb_stop_pid $LB_JOURNALD_PID"
     lb_wait_for 100 lb_journald_running || lb_fail "journald did not start"
+}
+lb_start_journald() {
+    if lb_journald_running; then return 0; fi
+    lb_spawn_journald
 }
 
 # auditd: use the running one, or start `auditd -n` and stop it when done.
