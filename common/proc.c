@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 
@@ -79,7 +80,22 @@ static bool proc_is_zombie(pid_t pid) {
         return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
-int lb_session_kill(uint32_t audit_session, pid_t except, int sig) {
+/* Are the real, effective and saved uid of pid all uid? */
+static bool proc_all_uid(pid_t pid, uid_t uid) {
+        _cleanup_free_ char *path = lb_asprintf("/proc/%d/status", (int) pid), *s = NULL;
+        unsigned long u[3];
+        const char *p;
+        size_t n;
+
+        if (!path || lb_read_file(path, 64 * 1024, &s, &n) < 0)
+                return false;
+        p = strstr(s, "\nUid:");
+        if (!p || sscanf(p + 5, "%lu %lu %lu", &u[0], &u[1], &u[2]) != 3)
+                return false;
+        return u[0] == uid && u[1] == uid && u[2] == uid;
+}
+
+int lb_session_kill(uint32_t audit_session, pid_t except, uid_t spare, int sig) {
         pid_t keep[MAX_ANCESTORS];
         size_t nkeep = 0;
         DIR *d;
@@ -112,6 +128,8 @@ int lb_session_kill(uint32_t audit_session, pid_t except, int sig) {
                         continue;
                 if (proc_is_zombie((pid_t) v))
                         continue;
+                if (spare != LB_UID_NONE && proc_all_uid((pid_t) v, spare))
+                        continue;
                 if (kill((pid_t) v, sig) == 0)
                         count++;
         }
@@ -124,26 +142,26 @@ static void sleep_ms(unsigned ms) {
         nanosleep(&ts, NULL);
 }
 
-int lb_session_kill_all(uint32_t audit_session, pid_t except, unsigned grace_ms) {
+int lb_session_kill_all(uint32_t audit_session, pid_t except, uid_t spare, unsigned grace_ms) {
         int r;
 
         /* HUP first: an interactive shell ignores TERM but not a hangup */
-        r = lb_session_kill(audit_session, except, SIGHUP);
+        r = lb_session_kill(audit_session, except, spare, SIGHUP);
         if (r <= 0)
                 return r;
-        (void) lb_session_kill(audit_session, except, SIGTERM);
-        (void) lb_session_kill(audit_session, except, SIGCONT);
+        (void) lb_session_kill(audit_session, except, spare, SIGTERM);
+        (void) lb_session_kill(audit_session, except, spare, SIGCONT);
         for (unsigned waited = 0; waited < grace_ms; waited += 50) {
                 sleep_ms(50);
-                if (lb_session_kill(audit_session, except, 0) == 0)
+                if (lb_session_kill(audit_session, except, spare, 0) == 0)
                         return 0;
         }
-        (void) lb_session_kill(audit_session, except, SIGKILL);
+        (void) lb_session_kill(audit_session, except, spare, SIGKILL);
         for (unsigned waited = 0; waited < grace_ms; waited += 50) {
                 sleep_ms(50);
-                r = lb_session_kill(audit_session, except, 0);
+                r = lb_session_kill(audit_session, except, spare, 0);
                 if (r <= 0)
                         return r;
         }
-        return lb_session_kill(audit_session, except, 0);
+        return lb_session_kill(audit_session, except, spare, 0);
 }

@@ -18,6 +18,7 @@
  * fails that stack (PAM_MODULE_UNKNOWN) rather than let anything through. */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -640,9 +641,20 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 
         /* The recorder ends every process of the session when it stops; if it
          * died instead, nothing the operator left running (nohup, setsid, a
-         * double fork) outlives the login: they all share the audit session. */
+         * double fork) outlives the login: they all share the audit session.
+         * Spared: the recorder's service user, whose processes the operator
+         * cannot run or reach (its verifier confirms the last entries with
+         * journald after the login is gone). */
         if (have_ses && ses != LB_AUDIT_SESSION_UNSET) {
-                int left = lb_session_kill_all(ses, getpid(), 500);
+                struct passwd pwbuf, *rec = NULL;
+                char buf[4096];
+                uid_t spare = LB_UID_NONE;
+                int left;
+
+                if (getpwnam_r(c.conf.record_user, &pwbuf, buf, sizeof(buf), &rec) == 0 && rec &&
+                    rec->pw_uid != 0)
+                        spare = rec->pw_uid;
+                left = lb_session_kill_all(ses, getpid(), spare, 500);
                 if (left != 0)
                         log_debug_ctx(&c, "lockbox: ending processes of audit session %" PRIu32
                                       ": %d left", ses, left);

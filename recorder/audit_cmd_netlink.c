@@ -29,6 +29,20 @@ int lb_audit_nl_open(int *ret) {
 
 int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
                      uint64_t *lost) {
+        struct lb_audit_nl_state st = { .lost = *lost };
+        int r = lb_audit_nl_read_state(fd, p, cb, userdata, &st);
+        *lost = st.lost;
+        return r;
+}
+
+static bool turned_off(int type, const char *text, size_t len) {
+        static const char key[] = "op=set audit_enabled=0 ";
+        return type == AUDIT_CONFIG_CHANGE && memmem(text, len, key, sizeof(key) - 1) &&
+               memmem(text, len, " res=1", 6);
+}
+
+int lb_audit_nl_read_state(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
+                           struct lb_audit_nl_state *st) {
         static char buf[256 * 1024];
         int n_msgs = 0;
 
@@ -38,7 +52,7 @@ int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *us
                         if (errno == EAGAIN || errno == EINTR)
                                 return n_msgs;
                         if (errno == ENOBUFS) {
-                                (*lost)++;
+                                st->lost++;
                                 continue;
                         }
                         return -errno;
@@ -54,6 +68,12 @@ int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *us
 
                         while (len > 0 && (text[len - 1] == 0 || text[len - 1] == '\n'))
                                 len--;
+                        if (st->marker && memmem(text, len, st->marker, strlen(st->marker)))
+                                st->marker_seen = true;
+                        if (turned_off(h->nlmsg_type, text, len))
+                                st->turned_off = true;
+                        else if (h->nlmsg_type != AUDIT_USER_AVC)
+                                st->records_flow = true;
                         r = lb_audit_parser_feed(p, h->nlmsg_type, text, len, &c);
                         if (r > 0) {
                                 r = cb(userdata, c);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "audit_cmd.h"
@@ -16,6 +17,19 @@ int lb_audit_nl_open(int *ret);
  * ENOBUFS (the kernel dropped messages for us). */
 int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
                      uint64_t *lost);
+/* What a read saw besides commands. */
+struct lb_audit_nl_state {
+        uint64_t lost;           /* ENOBUFS: the kernel dropped messages for us */
+        const char *marker;      /* in: text of a user message we sent, or NULL */
+        bool marker_seen;        /* a record holding marker was read: kauditd keeps
+                                  * order, so every record made before it was too */
+        bool turned_off;         /* kernel audit was switched off ("op=set
+                                  * audit_enabled=0 ... res=1"; no record says when it
+                                  * is switched on again: records just flow again) */
+        bool records_flow;       /* a record audit makes only while it is on */
+};
+int lb_audit_nl_read_state(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
+                           struct lb_audit_nl_state *st);
 
 /* The fallback: the proc connector (needs CAP_NET_ADMIN to subscribe, so
  * open it before privileges are dropped) and /proc/PID/{cmdline,cwd,exe}.

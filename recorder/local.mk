@@ -8,6 +8,7 @@ LB_RECORD_CORE = \
 	recorder/record-writer.c recorder/record-writer.h \
 	recorder/spool.c recorder/spool.h \
 	recorder/sink.h recorder/sink_journal.c recorder/sink_memory.c \
+	recorder/jsend.c recorder/jsend.h \
 	recorder/audit_cmd.c recorder/audit_cmd.h
 
 lockboxlibexec_PROGRAMS += recorder/lockbox-record
@@ -32,7 +33,8 @@ tests_unit_test_record_parts_LDADD = $(LB_CHECK_LIBS) $(SYSTEMD_LIBS) $(JANSSON_
 LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-commands.sh \
 	tests/integration/record-enforce.sh \
-	tests/integration/record-deadline.sh
+	tests/integration/record-deadline.sh \
+	tests/integration/record-journal-drops.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \

@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
         {
                 struct lb_sink_ids ids = { r.rs.session, r.rs.request, r.rs.operator_,
                                            r.rs.user, r.rs.host };
-                k = lb_sink_journal_new(&ids, &r.sink);
+                k = lb_sink_journal_new(&ids, 2000, &r.sink);
                 if (k < 0)
                         return refuse("out of memory");
         }

@@ -38,7 +38,7 @@ int lb_rec_drop_to_operator(const char *name, uid_t uid, gid_t gid) {
         return 0;
 }
 
-int lb_rec_drop_to_service(uid_t uid, gid_t gid) {
+int lb_rec_drop_to_service(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
         static const cap_value_t keep[] = { CAP_AUDIT_WRITE, CAP_AUDIT_READ, CAP_KILL };
         uid_t ru, eu, su;
         cap_t caps;
@@ -54,7 +54,7 @@ int lb_rec_drop_to_service(uid_t uid, gid_t gid) {
         }
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return -errno;
-        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        if (setgroups(n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
             setresuid(uid, uid, uid) < 0)
                 return -errno;
         if (getresuid(&ru, &eu, &su) < 0)

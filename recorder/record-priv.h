@@ -10,5 +10,6 @@ int lb_rec_drop_to_operator(const char *name, uid_t uid, gid_t gid);
 
 /* The recorder's side: become the service user keeping exactly
  * CAP_AUDIT_WRITE, CAP_AUDIT_READ and CAP_KILL, and not dumpable (no ptrace,
- * no core). Call before starting any thread. */
-int lb_rec_drop_to_service(uid_t uid, gid_t gid);
+ * no core). Supplementary groups: exactly groups (the journal's group, to
+ * read its entries back). Call before starting any thread. */
+int lb_rec_drop_to_service(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);

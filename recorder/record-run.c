@@ -29,7 +29,7 @@ void lb_rec_init(struct lb_recorder *r) {
         *r = (struct lb_recorder) {
                 .audit_fd = -1, .proc_fd = -1, .pty = -1, .in_w = -1, .out_r = -1,
                 .err_r = -1, .pty_slave = -1, .sigfd = -1, .poll_ms = 5000, .broker_grace_ms = 60000,
-                .journal_grace_ms = 30000,
+                .journal_grace_ms = 30000, .verify_ms = LB_REC_VERIFY_MS,
         };
         lb_rec_chain_init(&r->chain);
 }
@@ -199,6 +199,11 @@ out:
 
 /* ---- setup ---------------------------------------------------------------- */
 
+static void proc_rcvbuf(int fd, int size) {
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+
 static int cmd_source_open(struct lb_recorder *r) {
         int fd, k, enabled = 0;
 
@@ -212,6 +217,14 @@ static int cmd_source_open(struct lb_recorder *r) {
                 if (k < 0)
                         return k;
                 r->cmd_source = "audit";
+                r->audit_on = true;
+                /* standing by, should audit be turned off in mid-session (it
+                 * can be subscribed to only now, as root); a small buffer
+                 * while unused */
+                if (lb_proc_cmd_open(&r->proc_fd) == 0) {
+                        r->proc_standby = true;
+                        proc_rcvbuf(r->proc_fd, 16 * 1024);
+                }
                 return 0;
         }
         k = lb_proc_cmd_open(&r->proc_fd);
@@ -392,7 +405,15 @@ int lb_rec_setup(struct lb_recorder *r) {
         } else
                 (void) fcntl(r->pty, F_SETFL, O_NONBLOCK);
 
-        k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid);
+        {
+                /* the journal's group, to read our entries back */
+                struct group *jg = getgrnam("systemd-journal");
+                gid_t groups[1];
+                size_t ng = 0;
+                if (jg)
+                        groups[ng++] = jg->gr_gid;
+                k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid, groups, ng);
+        }
         if (k < 0) {
                 close(sync_p[1]); /* the child exits without running anything */
                 return lb_log_errno(k, LOG_ERR, "cannot drop privileges");
@@ -472,7 +493,7 @@ static void *control_thread(void *userdata) {
                         lb_session_done(&s);
                 }
                 if (atomic_load(&r->reason)) {
-                        (void) lb_session_kill_all(r->ses, getpid(), 2000);
+                        (void) lb_session_kill_all(r->ses, getpid(), LB_UID_NONE, 2000);
                         break;
                 }
                 control_sleep(r, 250);
@@ -536,6 +557,31 @@ static void tick(struct lb_recorder *r) {
         }
         if (down == 0)
                 r->journal_noted = false;
+        {
+                /* what the read-back found: at most one note per 5 s */
+                uint64_t dropped = atomic_load(&r->writer.dropped), now = lb_now_ms();
+                int rb = atomic_load(&r->writer.read_back);
+
+                if (dropped > r->dropped_noted && now - r->last_drop_note >= 5000) {
+                        _cleanup_free_ char *t = lb_asprintf(
+                                "journald lost %" PRIu64 " entr%s it had taken; re-sent from "
+                                "the spool", dropped - r->dropped_noted,
+                                dropped - r->dropped_noted == 1 ? "y" : "ies");
+                        if (t)
+                                (void) emit_text(r, "note", t);
+                        r->dropped_noted = dropped;
+                        r->last_drop_note = now;
+                }
+                if (rb < 0 && !r->read_back_noted) {
+                        _cleanup_free_ char *t = lb_asprintf(
+                                "journald's entries cannot be read back (%s): entries it takes "
+                                "and then loses are not re-sent; the spool has them all",
+                                rb == -ENODATA ? "none of ours ever appeared" : strerror(-rb));
+                        r->read_back_noted = true;
+                        if (t)
+                                (void) emit_text(r, "note", t);
+                }
+        }
         if (atomic_load(&r->spool.error) < 0)
                 set_reason(r, "evidence_failure");
 }
@@ -636,16 +682,101 @@ static void reap(struct lb_recorder *r) {
         }
 }
 
-static void read_cmds(struct lb_recorder *r) {
+static void read_cmds_marker(struct lb_recorder *r, const char *marker, bool *seen) {
         if (r->audit_fd >= 0) {
+                struct lb_audit_nl_state st = { .lost = r->audit_lost, .marker = marker };
                 uint64_t before = r->audit_lost;
-                (void) lb_audit_nl_read(r->audit_fd, r->ap, on_cmd, r, &r->audit_lost);
+
+                (void) lb_audit_nl_read_state(r->audit_fd, r->ap, on_cmd, r, &st);
+                r->audit_lost = st.lost;
+                if (seen && st.marker_seen)
+                        *seen = true;
                 if (r->audit_lost > before)
                         (void) emit_text(r, "note", "the kernel dropped audit records for the "
                                                     "recorder (receive buffer full)");
+                if (st.turned_off && r->audit_on) {
+                        /* journald's Audit=no at its start, an admin's auditctl -e 0:
+                         * no more exec records; the proc connector stands in */
+                        r->audit_on = false;
+                        if (r->proc_fd >= 0)
+                                proc_rcvbuf(r->proc_fd, 4 * 1024 * 1024);
+                        (void) emit_text(r, "note",
+                                         r->proc_fd >= 0
+                                                 ? "kernel audit was turned off: commands now "
+                                                   "come from the proc connector (source proc), "
+                                                   "which can miss short-lived processes"
+                                                 : "kernel audit was turned off: commands are "
+                                                   "not recorded until it is on again");
+                } else if (st.records_flow && !r->audit_on) {
+                        r->audit_on = true;
+                        if (r->proc_fd >= 0 && r->proc_standby)
+                                proc_rcvbuf(r->proc_fd, 16 * 1024);
+                        (void) emit_text(r, "note", "kernel audit is on again: commands come "
+                                                    "from audit");
+                }
         }
-        if (r->proc_fd >= 0)
+        /* on a switch, what the standby queue still holds is read too: an
+         * exec between audit going off and our noticing is there */
+        if (r->proc_fd >= 0 && (!r->audit_on || r->audit_fd < 0))
                 (void) lb_proc_cmd_read(r->proc_fd, r->ses, on_cmd, r);
+}
+
+static void read_cmds(struct lb_recorder *r) {
+        read_cmds_marker(r, NULL, NULL);
+}
+
+static bool audit_readable(int fd, uint64_t ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int w = poll(&p, 1, (int) ms);
+        return w > 0 || (w < 0 && errno == EINTR);
+}
+
+/* The last commands, once no process of the session is left: kauditd
+ * delivers records asynchronously and may be behind (a busy auditd, a
+ * loaded machine). We send an audit record of our own and read until it
+ * comes back: kauditd keeps order, so every exec record of the session is
+ * read then. Without it (no CAP_AUDIT_WRITE, a full backlog), read until
+ * the socket stays quiet for 150 ms, at most 1 s, and note it when the
+ * marker never came. */
+static void drain_commands(struct lb_recorder *r) {
+        _cleanup_free_ char *nonce = NULL, *marker = NULL, *msg = NULL;
+        bool seen = false;
+        uint64_t until;
+        int k;
+
+        read_cmds(r);
+        if (r->audit_fd < 0 || !r->audit_on)
+                return;
+        k = lb_random_id(NULL, 8, &nonce);
+        if (k == 0) {
+                marker = lb_asprintf("lockbox_drain=%s", nonce);
+                msg = lb_asprintf("op=lockbox-record-drain lockbox_session=%s lockbox_drain=%s",
+                                  r->rs.session, nonce);
+        }
+        if (marker && msg &&
+            lb_audit_user_message(AUDIT_USER, msg, NULL, NULL, NULL, true) == 0) {
+                until = lb_mono_ms() + 2000;
+                while (!seen) {
+                        uint64_t now = lb_mono_ms();
+                        if (now >= until)
+                                break;
+                        if (audit_readable(r->audit_fd, MIN(100u, until - now)))
+                                read_cmds_marker(r, marker, &seen);
+                }
+                if (seen)
+                        return;
+                (void) emit_text(r, "note", "the recorder's audit marker did not come back "
+                                            "within 2 s: the last commands of the session "
+                                            "may be missing from this recording");
+                return;
+        }
+        until = lb_mono_ms() + 1000;
+        for (;;) {
+                uint64_t now = lb_mono_ms();
+                if (now >= until || !audit_readable(r->audit_fd, MIN(150u, until - now)))
+                        break;
+                read_cmds(r);
+        }
 }
 
 int lb_rec_relay(struct lb_recorder *r) {
@@ -654,8 +785,9 @@ int lb_rec_relay(struct lb_recorder *r) {
         int k = 0;
 
         while (!atomic_load(&r->reason)) {
-                struct pollfd p[6];
-                int np = 0, i_sig, i_in = -1, i_out = -1, i_err = -1, i_cmd = -1, i_w = -1;
+                struct pollfd p[7];
+                int np = 0, i_sig, i_in = -1, i_out = -1, i_err = -1, i_cmd = -1, i_proc = -1,
+                    i_w = -1;
                 int to_child = r->interactive ? r->pty : r->in_w;
 
                 i_sig = np;
@@ -677,17 +809,22 @@ int lb_rec_relay(struct lb_recorder *r) {
                         i_err = np;
                         p[np++] = (struct pollfd) { r->err_r, POLLIN, 0 };
                 }
-                if (r->audit_fd >= 0 || r->proc_fd >= 0) {
+                if (r->audit_fd >= 0) {
                         i_cmd = np;
-                        p[np++] = (struct pollfd) { r->audit_fd >= 0 ? r->audit_fd : r->proc_fd,
-                                                    POLLIN, 0 };
+                        p[np++] = (struct pollfd) { r->audit_fd, POLLIN, 0 };
+                }
+                /* the proc connector, when it is the source (standing by,
+                 * it is not read: its small queue just overflows) */
+                if (r->proc_fd >= 0 && (!r->audit_on || r->audit_fd < 0)) {
+                        i_proc = np;
+                        p[np++] = (struct pollfd) { r->proc_fd, POLLIN, 0 };
                 }
                 if (poll(p, (nfds_t) np, 200) < 0 && errno != EINTR) {
                         set_reason(r, "recorder_failure");
                         break;
                 }
                 /* commands first: an exec's record lands before its output */
-                if (i_cmd >= 0 && p[i_cmd].revents)
+                if ((i_cmd >= 0 && p[i_cmd].revents) || (i_proc >= 0 && p[i_proc].revents))
                         read_cmds(r);
                 if (p[i_sig].revents) {
                         struct signalfd_siginfo si;
@@ -755,34 +892,87 @@ int lb_rec_relay(struct lb_recorder *r) {
                         break;
                 tick(r);
         }
-        /* The last commands: kauditd delivers records asynchronously and may be
-         * behind (a busy auditd, a loaded machine), so the last execs of the
-         * session can still be on their way. Read until the socket stays quiet
-         * for 150 ms, at most 1 s. */
         read_cmds(r);
-        if (r->audit_fd >= 0) {
-                uint64_t until = lb_mono_ms() + 1000;
-                for (;;) {
-                        struct pollfd pa = { .fd = r->audit_fd, .events = POLLIN };
-                        uint64_t now = lb_mono_ms();
-                        int w;
-
-                        if (now >= until)
-                                break;
-                        w = poll(&pa, 1, (int) MIN(150u, until - now));
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                break;
-                        read_cmds(r);
-                }
-        }
         free(pend.p);
         set_reason(r, k < 0 ? "evidence_failure" : "exit");
         return 0;
 }
 
 /* ---- end -------------------------------------------------------------------- */
+
+static void close_fd(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* The verifier: the recorder's own process, forked at the end, out of the
+ * operator's terminal and sshd's pipes. It sends what journald has not taken
+ * and re-sends what journald shows it lost, until journald shows every entry
+ * or verify_ms pass. It runs as the service user (pam_lockbox's close spares
+ * that user's processes), and says in auditd when it gives up. */
+static _Noreturn void verifier(struct lb_recorder *r) {
+        sigset_t none;
+        int fd, k;
+
+        sigemptyset(&none);
+        for (int s = 1; s < NSIG; s++)
+                signal(s, SIG_DFL);
+        signal(SIGHUP, SIG_IGN);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        (void) setsid();
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+                (void) dup2(fd, STDIN_FILENO);
+                (void) dup2(fd, STDOUT_FILENO);
+                (void) dup2(fd, STDERR_FILENO);
+                if (fd > STDERR_FILENO)
+                        close(fd);
+        }
+        close_fd(&r->pty);
+        close_fd(&r->pty_slave);
+        close_fd(&r->in_w);
+        close_fd(&r->out_r);
+        close_fd(&r->err_r);
+        close_fd(&r->sigfd);
+        close_fd(&r->audit_fd);
+        close_fd(&r->proc_fd);
+
+        k = lb_writer_drain(&r->writer, r->verify_ms);
+        if (k < 0) {
+                _cleanup_free_ char *op = lb_audit_value(r->rs.operator_);
+                uint64_t unsent = atomic_load(&r->spool.size) - atomic_load(&r->writer.sent_off);
+                _cleanup_free_ char *m = op ? lb_asprintf(
+                        "op=lockbox-record-unconfirmed lockbox_request=%s lockbox_session=%s "
+                        "lockbox_operator=%s unconfirmed_entries=%zu unsent_bytes=%" PRIu64,
+                        r->rs.request, r->rs.session, op, r->writer.n_inflight, unsent) : NULL;
+                if (m)
+                        audit_user(m, false);
+                log_error("journald does not show every entry of session %s after %" PRIu64
+                          " s; the spool %s has them all", r->rs.session,
+                          r->verify_ms / 1000, strna(r->spool.path));
+        } else if (atomic_load(&r->writer.dropped) > 0)
+                log_notice("session %s: journald lost %" PRIu64 " entries it had taken; "
+                           "re-sent from the spool and seen", r->rs.session,
+                           atomic_load(&r->writer.dropped));
+        _exit(k < 0 ? 1 : 0);
+}
+
+static void verify_after_end(struct lb_recorder *r) {
+        pid_t pid;
+
+        /* no thread may be running at the fork: the child would lack it */
+        (void) lb_spool_stop_sync(&r->spool);
+        pid = fork();
+        if (pid == 0)
+                verifier(r);
+        if (pid < 0) {
+                log_error("cannot start the verifier: %s; confirming now", strerror(errno));
+                (void) lb_writer_drain(&r->writer, r->journal_grace_ms);
+                return;
+        }
+        r->verifier = pid;
+}
 
 int lb_rec_end(struct lb_recorder *r) {
         const char *reason = atomic_load(&r->reason);
@@ -797,7 +987,7 @@ int lb_rec_end(struct lb_recorder *r) {
         if (r->control_started)
                 pthread_join(r->control, NULL);
         r->control_started = false;
-        (void) lb_session_kill_all(r->ses, getpid(), 2000);
+        (void) lb_session_kill_all(r->ses, getpid(), LB_UID_NONE, 2000);
         reap(r);
         if (!r->child_done) {
                 int st;
@@ -808,7 +998,7 @@ int lb_rec_end(struct lb_recorder *r) {
         }
         if (streq(reason, "exit"))
                 status = r->child_status;
-        read_cmds(r);
+        drain_commands(r);
 
         if (atomic_load(&r->broker_lost))
                 (void) emit_text(r, "note", "the broker was unreachable for too long: access "
@@ -851,21 +1041,20 @@ int lb_rec_end(struct lb_recorder *r) {
         if (msg)
                 audit_user(msg, streq(reason, "exit"));
 
-        /* evidence out: the spool synced, journald given what it lacks */
+        /* evidence out: the spool synced, journald given what it lacks; a
+         * healthy journald shows the last entries within milliseconds */
         k = lb_spool_sync(&r->spool);
         if (k < 0)
                 log_error("cannot sync the spool: %s", strerror(-k));
         if (r->writer_started) {
-                uint64_t wait_ms = lb_journal_available() ? 120000 : r->journal_grace_ms;
-                k = lb_writer_stop(&r->writer, wait_ms);
-                if (k < 0)
-                        log_error("journald did not take every record; the spool %s has them",
-                                  r->spool.path);
+                (void) lb_writer_stop(&r->writer, 300);
                 r->writer_started = false;
         }
         k = lb_broker_session_end(&r->broker, r->rs.session, reason);
         if (k < 0)
                 log_debug("ending the session at the broker failed: %s", strerror(-k));
+        if (r->sink && !lb_writer_settled(&r->writer))
+                verify_after_end(r);
         return streq(reason, "exit") ? status : 1;
 }
 

@@ -20,6 +20,11 @@
 /* One recorded session: set up as root (lb_rec_setup), relay until it ends
  * (lb_rec_relay), then the end (lb_rec_end). */
 
+/* How long the verifier keeps re-sending until journald shows every entry. */
+#define LB_REC_VERIFY_MS (300 * 1000)
+/* A send to a stalled journald gives up after this (and is retried). */
+#define LB_REC_SEND_TIMEOUT_MS 1000
+
 enum { LB_STREAM_STDIN, LB_STREAM_STDOUT, LB_STREAM_STDERR, LB_STREAM_TTY_OUT, _LB_STREAM_MAX };
 
 struct lb_recorder {
@@ -37,6 +42,7 @@ struct lb_recorder {
         unsigned poll_ms;          /* broker poll interval (<= 5000) */
         uint64_t broker_grace_ms;  /* unreachable broker tolerated this long */
         uint64_t journal_grace_ms; /* journald down this long gets a note */
+        uint64_t verify_ms;        /* after the end: confirm with journald this long */
 
         /* state */
         bool interactive;
@@ -50,6 +56,8 @@ struct lb_recorder {
         int audit_fd, proc_fd;
         struct lb_audit_parser *ap;
         const char *cmd_source;
+        bool audit_on;             /* audit is the source now (else proc, if open) */
+        bool proc_standby;         /* proc_fd opened beside audit, for audit turned off */
         uint64_t audit_lost;
         int pty, in_w, out_r, err_r; /* pty master, or the pipes of a command */
         int pty_slave;               /* our hold on the pty until the shell ends */
@@ -63,6 +71,9 @@ struct lb_recorder {
         bool truncated[_LB_STREAM_MAX];
         unsigned warned;
         bool journal_noted;
+        uint64_t dropped_noted, last_drop_note;
+        bool read_back_noted;
+        pid_t verifier;            /* confirms the last entries after the end */
         uint64_t commands;
 
         /* shared with the control thread */
@@ -81,6 +92,8 @@ int lb_rec_setup(struct lb_recorder *r);
 /* Relay until the session ends. */
 int lb_rec_relay(struct lb_recorder *r);
 /* Record the end, end every process of the session, flush evidence, tell
- * the broker. Returns the exit status for the recorder. */
+ * the broker. Entries journald has not shown yet are left to a verifier
+ * process (the service user's, in no terminal), so the operator's channel
+ * closes now. Returns the exit status for the recorder. */
 int lb_rec_end(struct lb_recorder *r);
 void lb_rec_done(struct lb_recorder *r);

@@ -86,19 +86,22 @@ int lb_writer_next_entry(const char *buf, size_t len, size_t max_bytes,
 
 void lb_writer_init(struct lb_writer *w, struct lb_spool *spool, struct lb_sink *sink) {
         *w = (struct lb_writer) { .spool = spool, .sink = sink, .max_bytes = 256 * 1024,
-                                  .flush_ms = 250 };
+                                  .flush_ms = 250, .check_ms = 1000, .probe_ms = 3000,
+                                  .blind_ms = 120000 };
+        atomic_store(&w->read_back, sink->read_back ? 0 : -EOPNOTSUPP);
 }
 
-static int send_span(struct lb_writer *w, const struct lb_entry_span *sp) {
+static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry_span *sp,
+                     bool resent) {
         struct lb_sink_entry e = {
                 .kind = sp->kind, .seq_first = sp->seq_first, .seq_last = sp->seq_last,
-                .records = w->buf.p, .records_len = sp->len, .n_records = sp->n_records,
-                .resent = w->gap,
+                .records = buf, .records_len = sp->len, .n_records = sp->n_records,
+                .resent = resent,
         };
         json_auto_t *j = NULL;
 
         if (streq(sp->kind, "cmd")) {
-                j = json_loadb(w->buf.p, sp->len, 0, NULL);
+                j = json_loadb(buf, sp->len, 0, NULL);
                 if (j) {
                         e.argv_text = json_string_value(json_object_get(j, "argv_text"));
                         e.cwd = json_string_value(json_object_get(j, "cwd"));
@@ -109,6 +112,158 @@ static int send_span(struct lb_writer *w, const struct lb_entry_span *sp) {
         if (w->sink->available && !w->sink->available(w->sink))
                 return -ENOTCONN;
         return lb_sink_send(w->sink, &e);
+}
+
+/* ---- read-back ---- */
+
+#define INFLIGHT_MAX (1u << 20)
+
+static void read_back_off(struct lb_writer *w, int error) {
+        atomic_store(&w->read_back, error);
+        w->n_inflight = 0;
+}
+
+static void inflight_add(struct lb_writer *w, const struct lb_inflight *f) {
+        if (atomic_load(&w->read_back) < 0)
+                return;
+        if (w->n_inflight == w->cap_inflight) {
+                size_t cap = w->cap_inflight ? w->cap_inflight * 2 : 64;
+                struct lb_inflight *n = cap <= INFLIGHT_MAX
+                                                ? realloc(w->inflight, cap * sizeof(*n))
+                                                : NULL;
+                if (!n) {
+                        read_back_off(w, -E2BIG);
+                        return;
+                }
+                w->inflight = n;
+                w->cap_inflight = cap;
+        }
+        w->inflight[w->n_inflight++] = *f;
+        if (w->first_sent == 0)
+                w->first_sent = MAX(f->sent_ms, (uint64_t) 1);
+}
+
+static void inflight_remove(struct lb_writer *w, size_t i) {
+        memmove(w->inflight + i, w->inflight + i + 1,
+                (w->n_inflight - i - 1) * sizeof(*w->inflight));
+        w->n_inflight--;
+}
+
+struct seen_ctx {
+        struct lb_writer *w;
+        uint64_t now;
+};
+
+static void on_seen(void *userdata, uint64_t first, uint64_t last) {
+        struct seen_ctx *c = userdata;
+        struct lb_writer *w = c->w;
+
+        for (size_t i = 0; i < w->n_inflight; i++) {
+                struct lb_inflight *f = &w->inflight[i];
+                if (f->seq_first != first || f->seq_last != last)
+                        continue;
+                w->seen_ordinal = MAX(w->seen_ordinal, f->ordinal);
+                w->seen_any = true;
+                w->last_seen = c->now;
+                inflight_remove(w, i);
+                return;
+        }
+}
+
+/* Send inflight[i] again from the spool; it moves to the end, with a new
+ * ordinal. */
+static int resend(struct lb_writer *w, size_t i, uint64_t now) {
+        struct lb_inflight f = w->inflight[i];
+        struct lb_entry_span sp;
+        _cleanup_free_ char *buf = malloc(f.len ? f.len : 1);
+        ssize_t n;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        n = pread(w->spool->fd, buf, f.len, (off_t) f.off);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != f.len)
+                return -EIO;
+        r = lb_writer_next_entry(buf, f.len, f.len, &sp);
+        if (r < 0)
+                return r;
+        if (sp.len != f.len || sp.seq_first != f.seq_first || sp.seq_last != f.seq_last)
+                return -EBADMSG;
+        r = send_span(w, buf, &sp, true);
+        if (r < 0)
+                return r;
+        inflight_remove(w, i);
+        f.ordinal = ++w->next_ordinal;
+        f.sent_ms = now;
+        inflight_add(w, &f);
+        return 0;
+}
+
+static bool read_back_fatal(int r) {
+        return r == -EACCES || r == -EPERM || r == -ENOENT || r == -EOPNOTSUPP ||
+               r == -ENOMEM;
+}
+
+/* Read the sink back; re-send what it dropped; probe when it is quiet.
+ * Returns 1 if it sent something, 0 if not, <0 if a send failed. */
+static int confirm(struct lb_writer *w, uint64_t now, bool final) {
+        struct seen_ctx c = { w, now };
+        bool sent = false;
+        size_t n_dropped = 0;
+        int r;
+
+        if (atomic_load(&w->read_back) < 0 || w->n_inflight == 0)
+                return 0;
+        if (now - w->last_check < (final ? 20 : w->check_ms))
+                return 0;
+        w->last_check = now;
+        r = w->sink->read_back(w->sink, false, on_seen, &c);
+        if (r < 0) {
+                if (read_back_fatal(r))
+                        read_back_off(w, r);
+                return 0;
+        }
+        for (size_t i = 0; i < w->n_inflight; i++)
+                if (w->inflight[i].ordinal < w->seen_ordinal)
+                        n_dropped++;
+        if (n_dropped > 0) {
+                /* sure before re-sending: everything again, from the start */
+                r = w->sink->read_back(w->sink, true, on_seen, &c);
+                if (r < 0)
+                        return 0;
+                /* the oldest first; each re-send goes to the end */
+                n_dropped = 0;
+                for (size_t i = 0; i < w->n_inflight; i++)
+                        if (w->inflight[i].ordinal < w->seen_ordinal)
+                                n_dropped++;
+                for (size_t k = 0; k < n_dropped; k++) {
+                        r = resend(w, 0, now);
+                        if (r < 0)
+                                return r;
+                        atomic_fetch_add(&w->dropped, 1);
+                        sent = true;
+                }
+                return sent ? 1 : 0;
+        }
+        if (w->n_inflight == 0)
+                return 0;
+        if (!w->seen_any && now - w->first_sent >= w->blind_ms) {
+                /* journald takes our entries but never shows them (Storage=none,
+                 * a journal we cannot see): confirming is impossible */
+                read_back_off(w, -ENODATA);
+                return 0;
+        }
+        if (now - w->inflight[0].sent_ms >= w->probe_ms && now - w->last_seen >= w->probe_ms) {
+                r = resend(w, 0, now);
+                if (r < 0)
+                        return r;
+                atomic_fetch_add(&w->probes, 1);
+                w->last_seen = now; /* one probe per quiet probe_ms */
+                return 1;
+        }
+        return 0;
 }
 
 int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
@@ -142,7 +297,7 @@ int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
                         return r;
                 if (sp.open && !final && now_ms - w->pending_since < w->flush_ms)
                         break;
-                r = send_span(w, &sp);
+                r = send_span(w, w->buf.p, &sp, w->gap);
                 if (r < 0) {
                         w->gap = true;
                         if (atomic_load(&w->down_since) == 0)
@@ -151,6 +306,10 @@ int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
                 }
                 if (w->gap)
                         atomic_fetch_add(&w->resent, 1);
+                inflight_add(w, &(struct lb_inflight) {
+                        .off = atomic_load(&w->sent_off), .seq_first = sp.seq_first,
+                        .seq_last = sp.seq_last, .ordinal = ++w->next_ordinal, .sent_ms = now_ms,
+                        .len = (uint32_t) sp.len });
                 memmove(w->buf.p, w->buf.p + sp.len, w->buf.len - sp.len);
                 w->buf.len -= sp.len;
                 atomic_fetch_add(&w->sent_off, sp.len);
@@ -161,11 +320,20 @@ int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final) {
         }
         if (w->buf.len == 0 && w->read_off == atomic_load(&w->spool->size))
                 w->gap = false;
-        return sent ? 1 : 0;
+        r = confirm(w, now_ms, final);
+        if (r < 0) {
+                w->gap = true;
+                return r;
+        }
+        return sent || r > 0 ? 1 : 0;
 }
 
 bool lb_writer_caught_up(struct lb_writer *w) {
         return atomic_load(&w->sent_off) == atomic_load(&w->spool->size);
+}
+
+bool lb_writer_settled(struct lb_writer *w) {
+        return lb_writer_caught_up(w) && (atomic_load(&w->read_back) < 0 || w->n_inflight == 0);
 }
 
 static void sleep_ms(unsigned ms) {
@@ -173,25 +341,32 @@ static void sleep_ms(unsigned ms) {
         nanosleep(&ts, NULL);
 }
 
-static void *writer_thread(void *userdata) {
-        struct lb_writer *w = userdata;
-        uint64_t stop_at = 0;
+int lb_writer_drain(struct lb_writer *w, uint64_t timeout_ms) {
+        uint64_t until = lb_now_ms() + timeout_ms;
 
         for (;;) {
-                bool stopping = atomic_load(&w->stop);
                 uint64_t now = lb_now_ms();
-                int r;
+                int r = lb_writer_step(w, now, true);
 
-                if (stopping && stop_at == 0)
-                        stop_at = now + w->stop_timeout_ms;
-                r = lb_writer_step(w, now, stopping);
-                if (stopping && (lb_writer_caught_up(w) || now >= stop_at))
-                        break;
+                if (lb_writer_settled(w))
+                        return 0;
+                if (now >= until)
+                        return -ETIMEDOUT;
+                sleep_ms(r < 0 ? 200 : 10);
+        }
+}
+
+static void *writer_thread(void *userdata) {
+        struct lb_writer *w = userdata;
+
+        while (!atomic_load(&w->stop)) {
+                int r = lb_writer_step(w, lb_now_ms(), false);
                 if (r < 0)
                         sleep_ms(200);
                 else if (r == 0)
                         sleep_ms(10);
         }
+        (void) lb_writer_drain(w, w->stop_timeout_ms);
         return NULL;
 }
 
@@ -210,9 +385,12 @@ int lb_writer_stop(struct lb_writer *w, uint64_t timeout_ms) {
         atomic_store(&w->stop, true);
         pthread_join(w->thread, NULL);
         w->running = false;
-        return lb_writer_caught_up(w) ? 0 : -ETIMEDOUT;
+        return lb_writer_settled(w) ? 0 : -ETIMEDOUT;
 }
 
 void lb_writer_done(struct lb_writer *w) {
         lb_buf_done(&w->buf);
+        free(w->inflight);
+        w->inflight = NULL;
+        w->n_inflight = w->cap_inflight = 0;
 }

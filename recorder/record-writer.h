@@ -15,7 +15,24 @@
  * path) and sends its lines to a sink as entries: cmd/start/end/warn/note one
  * per entry, out/in/resize batched up to max_bytes or flush_ms. An entry is
  * taken off only when the sink took it; after a failure the missing entries
- * are re-sent from the spool, marked resent, once the sink is back. */
+ * are re-sent from the spool, marked resent, once the sink is back.
+ *
+ * Taken is not kept: journald can take an entry and then lose it (its rate
+ * limit, a restart with a full queue). So the writer reads the sink back and
+ * holds every sent entry "in flight" until it is seen there. journald stores
+ * what it takes in the order it was sent, so an entry in flight that was sent
+ * before one that is seen was dropped: it is re-sent from the spool. The last
+ * entries have nothing after them: when nothing is seen for probe_ms, the
+ * oldest in flight is sent again as a probe (a duplicate, if journald was only
+ * slow; replay drops identical duplicates). */
+
+struct lb_inflight {
+        uint64_t off;        /* spool offset of the entry's first line */
+        uint64_t seq_first, seq_last;
+        uint64_t ordinal;    /* send order */
+        uint64_t sent_ms;
+        uint32_t len;
+};
 
 struct lb_entry_span {
         size_t len;          /* bytes of buf in this entry */
@@ -45,6 +62,21 @@ struct lb_writer {
         _Atomic uint64_t resent;     /* entries re-sent */
         _Atomic bool stop;
         uint64_t stop_timeout_ms;    /* how long to keep trying after stop */
+
+        /* read-back */
+        struct lb_inflight *inflight; /* in send order */
+        size_t n_inflight, cap_inflight;
+        uint64_t next_ordinal;
+        uint64_t seen_ordinal;       /* the highest ordinal seen in the sink */
+        uint64_t check_ms;           /* read back this often (1000) */
+        uint64_t probe_ms;           /* nothing seen this long: probe (3000) */
+        uint64_t blind_ms;           /* nothing ever seen this long: give up (120000) */
+        uint64_t last_check, last_seen;
+        uint64_t first_sent;         /* ms of the first entry sent, 0 before */
+        bool seen_any;
+        _Atomic int read_back;       /* 0 confirming; <0 cannot (-errno): send-only */
+        _Atomic uint64_t dropped;    /* entries the sink lost, re-sent */
+        _Atomic uint64_t probes;
         pthread_t thread;
         bool running;
 };
@@ -55,8 +87,13 @@ void lb_writer_init(struct lb_writer *w, struct lb_spool *spool, struct lb_sink 
 int lb_writer_step(struct lb_writer *w, uint64_t now_ms, bool final);
 /* Has everything written to the spool so far been taken by the sink? */
 bool lb_writer_caught_up(struct lb_writer *w);
+/* ...and seen in it (or it cannot be read back)? Not for the thread's
+ * owner while the thread runs. */
+bool lb_writer_settled(struct lb_writer *w);
+/* Single-threaded: step until settled or timeout_ms passed. 0 or -ETIMEDOUT. */
+int lb_writer_drain(struct lb_writer *w, uint64_t timeout_ms);
 int lb_writer_start(struct lb_writer *w);
-/* Stop: keep sending until caught up or timeout_ms passed. 0 or -ETIMEDOUT. */
+/* Stop: keep sending until settled or timeout_ms passed. 0 or -ETIMEDOUT. */
 int lb_writer_stop(struct lb_writer *w, uint64_t timeout_ms);
 void lb_writer_done(struct lb_writer *w);
 

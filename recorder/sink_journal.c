@@ -3,8 +3,10 @@
 
 #include <inttypes.h>
 #include <sys/uio.h>
+#include <systemd/sd-journal.h>
 
 #include "evidence.h"
+#include "jsend.h"
 #include "sink.h"
 #include "util.h"
 
@@ -12,6 +14,12 @@ struct sink_journal {
         struct lb_sink sink;
         char *f_session, *f_request, *f_operator, *f_user, *f_host;
         char *operator_, *user, *host, *session;
+        struct lb_jsend js;
+        /* read-back: opened by the process that reads (a forked one opens
+         * its own: sd-journal objects do not cross fork) */
+        sd_journal *j;
+        pid_t j_pid;
+        char *cursor;        /* the last entry reported */
 };
 
 const char *lb_sink_message_id(const char *kind) {
@@ -92,12 +100,105 @@ static int journal_send(struct lb_sink *s, const struct lb_sink_entry *e) {
                 iov[n++] = IOV_STR(exe);
                 iov[n++] = IOV_STR(pid);
         }
-        return lb_journal_sendv(iov, n);
+        return lb_jsend_sendv(&j->js, iov, n);
 }
 
-static int journal_available(struct lb_sink *s) {
-        (void) s;
-        return lb_journal_available();
+static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
+        const void *d;
+        size_t l, fl = strlen(field);
+        char num[24];
+        int k = sd_journal_get_data(j, field, &d, &l);
+
+        if (k < 0)
+                return k;
+        if (l <= fl + 1 || l - fl - 1 >= sizeof(num))
+                return -EBADMSG;
+        memcpy(num, (const char *) d + fl + 1, l - fl - 1);
+        num[l - fl - 1] = 0;
+        return lb_parse_u64(num, UINT64_MAX, ret);
+}
+
+static int reader_open(struct sink_journal *s) {
+        _cleanup_free_ char *m_uid = NULL;
+        int k;
+
+        if (s->j && s->j_pid == getpid())
+                return 0;
+        s->j = NULL; /* one from before a fork belongs to the parent */
+        free(s->cursor);
+        s->cursor = NULL;
+        m_uid = lb_asprintf("_UID=%u", (unsigned) geteuid());
+        if (!m_uid)
+                return -ENOMEM;
+        k = sd_journal_open(&s->j, SD_JOURNAL_LOCAL_ONLY);
+        if (k < 0) {
+                s->j = NULL;
+                return k;
+        }
+        /* no journal file we may read (the journal's group missing): we
+         * would wait for entries we can never see */
+        if (sd_journal_has_runtime_files(s->j) <= 0 && sd_journal_has_persistent_files(s->j) <= 0) {
+                sd_journal_close(s->j);
+                s->j = NULL;
+                return -EACCES;
+        }
+        /* inotify, so sd_journal_process() sees files journald adds (a
+         * restart, a rotation) */
+        (void) sd_journal_get_fd(s->j);
+        k = sd_journal_add_match(s->j, s->f_session, 0);
+        if (k >= 0)
+                k = sd_journal_add_match(s->j, m_uid, 0);
+        if (k < 0) {
+                sd_journal_close(s->j);
+                s->j = NULL;
+                return k;
+        }
+        s->j_pid = getpid();
+        return 0;
+}
+
+static int journal_read_back(struct lb_sink *sink, bool full, lb_sink_seen_fn seen,
+                             void *userdata) {
+        struct sink_journal *s = (struct sink_journal *) sink;
+        bool skip_first = false;
+        int k;
+
+        k = reader_open(s);
+        if (k < 0)
+                return k;
+        (void) sd_journal_process(s->j);
+        if (!full && s->cursor) {
+                k = sd_journal_seek_cursor(s->j, s->cursor);
+                skip_first = true;
+        } else
+                k = sd_journal_seek_head(s->j);
+        if (k < 0)
+                return k;
+        for (;;) {
+                uint64_t first, last;
+
+                k = sd_journal_next(s->j);
+                if (k < 0)
+                        return k;
+                if (k == 0)
+                        break;
+                if (skip_first) {
+                        skip_first = false;
+                        if (sd_journal_test_cursor(s->j, s->cursor) > 0)
+                                continue;
+                }
+                if (field_u64(s->j, "LOCKBOX_SEQ_FIRST", &first) >= 0 &&
+                    field_u64(s->j, "LOCKBOX_SEQ_LAST", &last) >= 0 && first <= last)
+                        seen(userdata, first, last);
+                {
+                        char *c = NULL;
+                        if (sd_journal_get_cursor(s->j, &c) >= 0) {
+                                free(s->cursor);
+                                s->cursor = c;
+                        }
+                }
+        }
+        return 0;
 }
 
 static void journal_free(struct lb_sink *s) {
@@ -111,15 +212,21 @@ static void journal_free(struct lb_sink *s) {
         free(j->user);
         free(j->host);
         free(j->session);
+        free(j->cursor);
+        if (j->j && j->j_pid == getpid())
+                sd_journal_close(j->j);
+        lb_jsend_done(&j->js);
         free(j);
 }
 
-int lb_sink_journal_new(const struct lb_sink_ids *ids, struct lb_sink **ret) {
+int lb_sink_journal_new(const struct lb_sink_ids *ids, unsigned send_timeout_ms,
+                        struct lb_sink **ret) {
         struct sink_journal *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return -ENOMEM;
-        j->sink = (struct lb_sink) { journal_send, journal_available, journal_free };
+        j->sink = (struct lb_sink) { journal_send, NULL, journal_free, journal_read_back };
+        lb_jsend_init(&j->js, send_timeout_ms);
         j->f_session = lb_asprintf("LOCKBOX_SESSION=%s", strna(ids->session));
         j->f_request = lb_asprintf("LOCKBOX_REQUEST=%s", strna(ids->request));
         j->f_operator = lb_asprintf("LOCKBOX_OPERATOR=%s", strna(ids->operator_));

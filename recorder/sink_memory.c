@@ -12,6 +12,10 @@ static int memory_send(struct lb_sink *s, const struct lb_sink_entry *e) {
                 m->fail_next--;
                 return -ENOTCONN;
         }
+        if (m->drop_next > 0) {
+                m->drop_next--;
+                return 0;
+        }
         n = realloc(m->entries, (m->n + 1) * sizeof(*n));
         if (!n)
                 return -ENOMEM;
@@ -34,6 +38,17 @@ static int memory_available(struct lb_sink *s) {
         return 1; /* failures show on send, as journald's do */
 }
 
+static int memory_read_back(struct lb_sink *s, bool full, lb_sink_seen_fn seen,
+                            void *userdata) {
+        struct lb_sink_memory *m = (struct lb_sink_memory *) s;
+
+        m->read_backs++;
+        for (size_t i = full ? 0 : m->reported; i < m->n; i++)
+                seen(userdata, m->entries[i].seq_first, m->entries[i].seq_last);
+        m->reported = m->n;
+        return 0;
+}
+
 static void memory_free(struct lb_sink *s) {
         struct lb_sink_memory *m = (struct lb_sink_memory *) s;
         for (size_t i = 0; i < m->n; i++) {
@@ -51,7 +66,7 @@ int lb_sink_memory_new(struct lb_sink_memory **ret) {
         struct lb_sink_memory *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        m->sink = (struct lb_sink) { memory_send, memory_available, memory_free };
+        m->sink = (struct lb_sink) { memory_send, memory_available, memory_free, memory_read_back };
         *ret = m;
         return 0;
 }

@@ -117,9 +117,7 @@ int lb_spool_start_sync(struct lb_spool *s, unsigned interval_ms) {
         return 0;
 }
 
-int lb_spool_close(struct lb_spool *s) {
-        int r;
-
+int lb_spool_stop_sync(struct lb_spool *s) {
         if (s->thread_running) {
                 atomic_store(&s->stop, true);
                 (void) eventfd_write(s->wake_fd, 1);
@@ -128,7 +126,12 @@ int lb_spool_close(struct lb_spool *s) {
                 close(s->wake_fd);
                 s->wake_fd = -1;
         }
-        r = s->fd >= 0 ? lb_spool_sync(s) : 0;
+        return s->fd >= 0 ? lb_spool_sync(s) : 0;
+}
+
+int lb_spool_close(struct lb_spool *s) {
+        int r = lb_spool_stop_sync(s);
+
         if (s->fd >= 0)
                 close(s->fd);
         s->fd = -1;

@@ -33,6 +33,9 @@ int lb_spool_open(struct lb_spool *s, const char *dir, const char *session, uid_
 int lb_spool_append(struct lb_spool *s, const void *p, size_t n);
 /* Start the group-commit thread (after privileges are dropped). */
 int lb_spool_start_sync(struct lb_spool *s, unsigned interval_ms);
+/* Stop the group-commit thread and sync (before a fork: the child gets no
+ * thread). */
+int lb_spool_stop_sync(struct lb_spool *s);
 /* fdatasync now. */
 int lb_spool_sync(struct lb_spool *s);
 /* Stop the thread, sync a last time, close. */

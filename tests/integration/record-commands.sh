@@ -3,7 +3,9 @@
 # - a loop of 1,000 short execs gives 1,000 command records in journald and
 #   1,000 AUDIT_USER_CMD records in auditd's log;
 # - journald stopped in mid-session (by pid) and started again: nothing is
-#   lost, the gap is re-sent (LOCKBOX_RESENT=1) and journald holds every seq.
+#   lost, the gap is re-sent (LOCKBOX_RESENT=1) and journald holds every seq;
+# - audit off: the proc connector, from the start or from the moment audit is
+#   turned off in mid-session, and audit again once it is back.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
 lb_lock
@@ -60,9 +62,7 @@ lb_stop_pid "$JPID"
 ! lb_journald_running || lb_fail "journald still there"
 lb_wait_for 100 grep -q during-outage "$LB_TMP/gap-out" || lb_fail "output stopped while journald was down"
 sleep 1
-/lib/systemd/systemd-journald >/dev/null 2>&1 &
-lb_defer "lb_stop_pid $!"
-lb_wait_for 100 lb_journald_running || lb_fail "journald did not come back"
+lb_spawn_journald
 wait "$sshpid" || lb_fail "session 2 failed"
 grep -qx after "$LB_TMP/gap-out" || lb_fail "session 2 output: $(cat "$LB_TMP/gap-out")"
 S=$(lbr_session_of "$R")
@@ -70,6 +70,8 @@ lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end
 J=$(python3 "$CHECK" journal "$S" "$LBR_SPOOL/$S.jsonl") || lb_fail "journal: $J"
 jq -e '.n_missing == 0 and (.differ | length) == 0 and .resent_entries >= 1' <<<"$J" >/dev/null ||
     lb_fail "after the outage: $J"
+! jq -r 'select(.kind == "note") | .text' "$LBR_SPOOL/$S.jsonl" | grep -q "audit marker did not come back" ||
+    lb_fail "after the journald restart the recorder's audit marker was lost (audit turned off?)"
 lb_pass "journald outage: every seq in journald afterwards, gap re-sent ($(jq -c '{entries,records,resent_entries}' <<<"$J"))"
 
 # 3. audit disabled: the proc connector fallback, and every record says so
@@ -84,3 +86,42 @@ SUM=$(python3 "$CHECK" spool "$LBR_SPOOL/$S.jsonl") || lb_fail "spool: $SUM"
 jq -e '.start.cmd_source == "proc" and (.cmd_sources.audit // 0) == 0 and .cmd_sources.proc >= 1 and
        any(.argv[]; . == ["/bin/sleep", "1.5"])' <<<"$SUM" >/dev/null || lb_fail "fallback records: $SUM"
 lb_pass "audit off: commands from the proc connector, every record says source proc"
+
+# 4. audit turned off in mid-session (journald's Audit=no at a restart, an
+#    admin's auditctl -e 0), then on again: the recorder notices both, notes
+#    them, takes commands from the proc connector meanwhile and from audit after
+FLAGS=$(mktemp -d /tmp/lbx-flags.XXXXXX)
+chmod 0755 "$FLAGS"
+lb_defer "rm -rf '$FLAGS'"
+lbr_key
+mapfile -t SSH < <(lbr_ssh_argv)
+"${SSH[@]}" "/bin/echo phase-audit
+while [ ! -e $FLAGS/off ]; do sleep 0.1; done
+/bin/sleep 0.71; /bin/echo phase-proc
+while [ ! -e $FLAGS/on ]; do sleep 0.1; done
+/bin/sleep 0.2; /bin/echo phase-audit-again; /bin/sleep 0.2" >"$LB_TMP/sw-out" 2>/dev/null &
+sshpid=$!
+lb_wait_for 150 grep -q phase-audit "$LB_TMP/sw-out" || { lbr_explain; lb_fail "session 4 did not start"; }
+auditctl -e 0 >/dev/null
+touch "$FLAGS/off"
+lb_wait_for 100 grep -q phase-proc "$LB_TMP/sw-out" || lb_fail "session 4 stalled with audit off"
+auditctl -e 1 >/dev/null
+touch "$FLAGS/on"
+wait "$sshpid" || lb_fail "session 4 failed"
+grep -q phase-audit-again "$LB_TMP/sw-out" || lb_fail "session 4 output: $(cat "$LB_TMP/sw-out")"
+S=$(lbr_session_of "$R")
+SPOOL=$LBR_SPOOL/$S.jsonl
+python3 "$CHECK" spool "$SPOOL" >/dev/null || lb_fail "spool of session 4 does not verify"
+# the order of what the spool says: audit, the note, proc, the note, audit
+ORDER=$(jq -r 'if .kind == "note" then "note:" + .text
+               elif .kind == "cmd" then "cmd:" + .source + ":" + (.argv_text // "")
+               else empty end' "$SPOOL")
+grep -q '^cmd:audit:/bin/echo phase-audit$' <<<"$ORDER" || lb_fail "first command not from audit: $ORDER"
+off=$(grep -n '^note:kernel audit was turned off: commands now come from the proc connector' <<<"$ORDER" | head -1 | cut -d: -f1)
+prc=$(grep -n '^cmd:proc:/bin/sleep 0.71$' <<<"$ORDER" | head -1 | cut -d: -f1)
+on=$(grep -n '^note:kernel audit is on again' <<<"$ORDER" | head -1 | cut -d: -f1)
+aud=$(grep -n '^cmd:audit:/bin/echo phase-audit-again$' <<<"$ORDER" | head -1 | cut -d: -f1)
+[ -n "$off" ] && [ -n "$prc" ] && [ -n "$on" ] && [ -n "$aud" ] && [ "$off" -lt "$prc" ] &&
+    [ "$prc" -lt "$on" ] && [ "$on" -lt "$aud" ] || lb_fail "audit off/on in mid-session: $ORDER"
+! grep -q "audit marker did not come back" <<<"$ORDER" || lb_fail "the end marker was lost: $ORDER"
+lb_pass "audit turned off and on in mid-session: noted both ways, /bin/sleep 0.71 from proc, then audit again"

@@ -5,12 +5,17 @@
 #include "config.h"
 
 #include <check.h>
+#include <inttypes.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 
 #include "audit_cmd.h"
 #include "chain.h"
+#include "jsend.h"
 #include "record-session.h"
 #include "record-writer.h"
 #include "record.h"
@@ -383,6 +388,197 @@ START_TEST(test_message_ids) {
 }
 END_TEST
 
+/* notes: one journald entry each */
+static void add_notes(struct lb_spool *s, struct lb_rec_chain *c, int n) {
+        struct lb_buf b = {};
+        for (int i = 0; i < n; i++) {
+                json_auto_t *o = json_pack("{s:I, s:s, s:s}", "t", (json_int_t) i, "kind", "note",
+                                           "text", "n");
+                ck_assert_int_eq(lb_rec_finish(c, o, &b), 0);
+        }
+        ck_assert_int_eq(lb_spool_append(s, b.p, b.len), 0);
+        lb_buf_done(&b);
+}
+
+/* Every seq of the spool exactly in the sink's entries (duplicates allowed). */
+static void check_all_seen(struct lb_sink_memory *m, uint64_t last) {
+        for (uint64_t q = 1; q <= last; q++) {
+                bool found = false;
+                for (size_t i = 0; i < m->n && !found; i++)
+                        found = m->entries[i].seq_first <= q && q <= m->entries[i].seq_last;
+                ck_assert_msg(found, "seq %" PRIu64 " missing from the sink", q);
+        }
+}
+
+START_TEST(test_writer_read_back) {
+        char dir[] = "/tmp/lbx-unit.XXXXXX";
+        struct lb_spool s;
+        struct lb_sink_memory *m;
+        struct lb_writer w;
+        struct lb_rec_chain c;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(lb_spool_open(&s, dir, "s-rb", getuid(), getgid()), 0);
+        ck_assert_int_eq(lb_sink_memory_new(&m), 0);
+        lb_writer_init(&w, &s, &m->sink);
+        lb_rec_chain_init(&c);
+
+        /* 1. journald takes 1 and 2 and loses them, keeps 3..5: seeing 3
+         * proves 1 and 2 lost (journald keeps send order) */
+        add_notes(&s, &c, 5);
+        m->drop_next = 2;
+        ck_assert_int_eq(lb_writer_step(&w, 1000, false), 1);
+        ck_assert(lb_writer_caught_up(&w));
+        ck_assert_uint_eq(m->n, 5);
+        ck_assert_uint_eq(m->entries[0].seq_first, 3);
+        ck_assert_uint_eq(m->entries[3].seq_first, 1);
+        ck_assert(m->entries[3].resent);
+        ck_assert_uint_eq(m->entries[4].seq_first, 2);
+        ck_assert_uint_eq(atomic_load(&w.dropped), 2);
+        ck_assert(!lb_writer_settled(&w)); /* the re-sent ones are not seen yet */
+        ck_assert_int_eq(lb_writer_step(&w, 2100, false), 0);
+        ck_assert(lb_writer_settled(&w));
+        check_all_seen(m, 5);
+
+        /* 2. the last entry lost, nothing after it: not re-sent while it may
+         * just be on its way, then probed */
+        add_notes(&s, &c, 1);
+        m->drop_next = 1;
+        ck_assert_int_eq(lb_writer_step(&w, 3200, false), 1);
+        ck_assert_uint_eq(m->n, 5);
+        ck_assert_int_eq(lb_writer_step(&w, 4300, false), 0);
+        ck_assert(!lb_writer_settled(&w));
+        ck_assert_uint_eq(atomic_load(&w.probes), 0);
+        ck_assert_int_eq(lb_writer_step(&w, 6300, false), 1);
+        ck_assert_uint_eq(atomic_load(&w.probes), 1);
+        ck_assert_uint_eq(m->n, 6);
+        ck_assert_uint_eq(m->entries[5].seq_first, 6);
+        ck_assert(m->entries[5].resent);
+        ck_assert_int_eq(lb_writer_step(&w, 7400, false), 0);
+        ck_assert(lb_writer_settled(&w));
+
+        /* 3. the end of a session: drain, single-threaded, on the real clock */
+        add_notes(&s, &c, 3);
+        m->drop_next = 3;
+        w.probe_ms = 30;
+        ck_assert_int_eq(lb_writer_drain(&w, 5000), 0);
+        ck_assert(lb_writer_settled(&w));
+        check_all_seen(m, 9);
+
+        /* 4. entries that never show (Storage=none): after blind_ms the
+         * writer stops waiting for them, and says so */
+        {
+                struct lb_sink_memory *m2;
+                struct lb_writer w2;
+                ck_assert_int_eq(lb_sink_memory_new(&m2), 0);
+                lb_writer_init(&w2, &s, &m2->sink);
+                m2->drop_next = 1000;
+                ck_assert_int_eq(lb_writer_step(&w2, 1000, true), 1);
+                ck_assert(lb_writer_caught_up(&w2));
+                ck_assert(!lb_writer_settled(&w2));
+                ck_assert_int_eq(atomic_load(&w2.read_back), 0);
+                for (uint64_t t = 1100; t <= 1000 + w2.blind_ms + 1100; t += 1000)
+                        (void) lb_writer_step(&w2, t, false);
+                ck_assert_int_eq(atomic_load(&w2.read_back), -ENODATA);
+                ck_assert(lb_writer_settled(&w2));
+                ck_assert_uint_eq(m2->n, 0);
+                lb_writer_done(&w2);
+                lb_sink_free(&m2->sink);
+        }
+
+        ck_assert_int_eq(lb_spool_close(&s), 0);
+        {
+                _cleanup_free_ char *p = lb_asprintf("%s/s-rb.jsonl", dir);
+                unlink(p);
+        }
+        rmdir(dir);
+        lb_writer_done(&w);
+        lb_sink_free(&m->sink);
+}
+END_TEST
+
+/* ---- the journald sender, against a datagram socket of our own ---- */
+
+static int bind_dgram(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+START_TEST(test_jsend) {
+        char dir[] = "/tmp/lbx-unit.XXXXXX", buf[4096];
+        _cleanup_free_ char *path = NULL;
+        struct lb_jsend js;
+        struct iovec iov[2] = { { "MESSAGE=hi", 10 }, { "LOCKBOX_RECORDS=a\nb", 19 } };
+        static const char want[] = "MESSAGE=hi\nLOCKBOX_RECORDS\n\003\0\0\0\0\0\0\0a\nb\n";
+        struct iovec bad = { "_UID=0", 6 };
+        int fd, r, n = 0;
+        ssize_t got;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        path = lb_asprintf("%s/socket", dir);
+        setenv("LOCKBOX_JOURNAL_SOCKET", path, 1);
+        lb_jsend_init(&js, 100);
+
+        /* nobody there */
+        ck_assert_int_eq(lb_jsend_sendv(&js, iov, 2), -ENOTCONN);
+        /* the native format: a value with a newline goes as a binary field */
+        fd = bind_dgram(path);
+        ck_assert_int_eq(lb_jsend_sendv(&js, iov, 2), 0);
+        got = recv(fd, buf, sizeof(buf), 0);
+        ck_assert_int_eq(got, (ssize_t) sizeof(want) - 1);
+        ck_assert(memcmp(buf, want, sizeof(want) - 1) == 0);
+        /* journald's own fields cannot be given */
+        ck_assert_int_eq(lb_jsend_sendv(&js, &bad, 1), -EINVAL);
+        /* a receiver that stops reading: the queue fills, and a send gives up
+         * after its timeout instead of blocking */
+        do {
+                r = lb_jsend_sendv(&js, iov, 2);
+        } while (r == 0 && ++n < 100000);
+        ck_assert_int_eq(r, -ETIMEDOUT);
+        /* a new receiver at the path (journald restarted): sent there */
+        close(fd);
+        fd = bind_dgram(path);
+        ck_assert_int_eq(lb_jsend_sendv(&js, iov, 2), 0);
+        ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), (ssize_t) sizeof(want) - 1);
+        /* too big for a datagram: a sealed memfd */
+        {
+                size_t big = 12 * 1024 * 1024; /* over any datagram limit */
+                char *p = malloc(big + 16);
+                struct iovec v = { p, big + 16 };
+                char cbuf[CMSG_SPACE(sizeof(int))];
+                struct msghdr mh = { .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+                struct cmsghdr *c;
+                int mfd, seals;
+                struct stat st;
+
+                memcpy(p, "LOCKBOX_RECORDS=", 16);
+                memset(p + 16, 'x', big);
+                ck_assert_int_eq(lb_jsend_sendv(&js, &v, 1), 0);
+                ck_assert_int_ge(recvmsg(fd, &mh, MSG_DONTWAIT), 0);
+                c = CMSG_FIRSTHDR(&mh);
+                ck_assert_ptr_nonnull(c);
+                ck_assert_int_eq(c->cmsg_type, SCM_RIGHTS);
+                memcpy(&mfd, CMSG_DATA(c), sizeof(int));
+                seals = fcntl(mfd, F_GET_SEALS);
+                ck_assert(seals & F_SEAL_WRITE);
+                ck_assert_int_eq(fstat(mfd, &st), 0);
+                ck_assert_int_eq(st.st_size, (off_t) (big + 17));
+                close(mfd);
+                free(p);
+        }
+        close(fd);
+        lb_jsend_done(&js);
+        unlink(path);
+        rmdir(dir);
+        unsetenv("LOCKBOX_JOURNAL_SOCKET");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("record");
         TCase *tc = tcase_create("parts");
@@ -397,6 +593,8 @@ int main(void) {
         tcase_add_test(tc, test_argv_text);
         tcase_add_test(tc, test_next_entry);
         tcase_add_test(tc, test_writer_resend);
+        tcase_add_test(tc, test_writer_read_back);
+        tcase_add_test(tc, test_jsend);
         tcase_add_test(tc, test_masking);
         tcase_add_test(tc, test_sftp);
         tcase_add_test(tc, test_warnings);
