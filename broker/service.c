@@ -398,6 +398,31 @@ static int txn_commit(struct txn *t) {
         return 0;
 }
 
+/* Give up the transaction: nothing of it is kept. */
+static void txn_abort(struct txn *t) {
+        t->b->ops->rollback(t->b->store);
+        txn_done(t);
+}
+
+/* Commit if e >= 0, else roll back; done either way. The result of the commit
+ * (or e). */
+static int txn_end(struct txn *t, int e) {
+        if (e >= 0)
+                e = txn_commit(t);
+        else
+                t->b->ops->rollback(t->b->store);
+        txn_done(t);
+        return e;
+}
+
+/* A call that is refused keeps the events already written (a due expiry):
+ * commit them if there are any, else roll back. */
+static int txn_keep_events(struct txn *t) {
+        int e = json_array_size(t->events) ? txn_commit(t) : (t->b->ops->rollback(t->b->store), 0);
+        txn_done(t);
+        return e;
+}
+
 static int txn_begin(struct txn *t, struct lb_broker *b) {
         int e = b->ops->begin(b->store);
         txn_init(t, b);
@@ -564,8 +589,7 @@ int lb_svc_request_create(struct lb_broker *b, const struct lb_caller *c, json_t
         }
         e = lb_lc_create(&b->conf->policy, &in, id, members, t.now, &r, &detail);
         if (e < 0) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 if (e == -ENOMEM)
                         return lb_error(ret, 500, "out of memory");
                 return lb_error(ret, errno_status(e), "%s", strna(detail));
@@ -575,11 +599,7 @@ int lb_svc_request_create(struct lb_broker *b, const struct lb_caller *c, json_t
                 e = emit(&t, "Create", r->id, NULL, c->principal, "operator", c->from,
                          json_pack("{s:s, s:o}", "state", "pending", "request",
                                    lb_request_to_store_json(r)));
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0)
                 return store_error(ret, e);
         *ret = lb_request_to_json(r, t.now);
@@ -714,13 +734,11 @@ int lb_svc_request_action(struct lb_broker *b, const struct lb_caller *c, const 
         }
         e = b->ops->request_get(b->store, true, id, &r);
         if (e < 0) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return e == -ENOENT ? lb_error(ret, 404, "no request %s", id) : store_error(ret, e);
         }
         if (!can_see(c, r) && !lb_strv_contains(r->approvers, c->principal)) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return lb_error(ret, 403, "%s may not act on request %s", c->principal, id);
         }
         /* the role an event names is the one that allowed the call */
@@ -744,9 +762,7 @@ int lb_svc_request_action(struct lb_broker *b, const struct lb_caller *c, const 
                         e = lb_lc_complete(r, c->principal, t.now, &detail);
                 if (e < 0 && e != -ENOMEM) {
                         /* keep a due expiry even though the call is refused */
-                        int c2 = json_array_size(t.events) ? txn_commit(&t)
-                                                           : (b->ops->rollback(b->store), 0);
-                        txn_done(&t);
+                        int c2 = txn_keep_events(&t);
                         if (c2 < 0)
                                 return store_error(ret, c2);
                         return lb_error(ret, errno_status(e), "%s", strna(detail));
@@ -768,11 +784,7 @@ int lb_svc_request_action(struct lb_broker *b, const struct lb_caller *c, const 
         if (e >= 0 && (streq(type, "Revoke") || streq(type, "Complete")))
                 e = end_sessions(&t, r, streq(type, "Revoke") ? "revoked" : "completed",
                                  c->principal, role, c->from);
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0)
                 return store_error(ret, e);
         *ret = lb_request_to_json(r, t.now);
@@ -811,16 +823,14 @@ int lb_svc_key_register(struct lb_broker *b, const struct lb_caller *c, const ch
         }
         e = b->ops->request_get(b->store, true, id, &r);
         if (e == -ENOENT || (e >= 0 && !can_see(c, r))) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return e == -ENOENT ? lb_error(ret, 404, "no request %s", id)
                                     : lb_error(ret, 403, "%s may not use request %s",
                                                c->principal, id);
         }
         if (e >= 0 && (e = lb_lc_can_register_key(r, c->principal, t.now, &detail)) < 0 &&
             e != -ENOMEM) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return lb_error(ret, errno_status(e), "%s", strna(detail));
         }
         k = (struct lb_key) { .id = kid, .request = r->id, .public_key = key, .fingerprint = fp,
@@ -828,19 +838,14 @@ int lb_svc_key_register(struct lb_broker *b, const struct lb_caller *c, const ch
         if (e >= 0)
                 e = b->ops->key_add(b->store, &k);
         if (e == -EEXIST) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return lb_error(ret, 409, "this key is already registered on %s", id);
         }
         if (e >= 0)
                 e = emit(&t, "KeyRegistered", r->id, NULL, c->principal, "operator", c->from,
                          json_pack("{s:s, s:s, s:s, s:o}", "key", kid, "fingerprint", fp, "state",
                                    "approved", "not_after", time_json(r->not_after)));
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0)
                 return store_error(ret, e);
         *ret = json_pack("{s:s, s:s, s:s, s:o, s:I}", "key", kid, "request", r->id, "fingerprint",
@@ -1013,13 +1018,11 @@ int lb_svc_session_open(struct lb_broker *b, const struct lb_caller *c, json_t *
         }
         e = b->ops->key_find(b->store, host, user, key, &k);
         if (e == -ENOENT) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return lb_error(ret, 404, "no such key for %s on %s", user, host);
         }
         if (e >= 0 && k.session) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 st = lb_error(ret, 409, "key %s already opened session %s", k.id, k.session);
                 lb_key_done(&k);
                 return st;
@@ -1031,16 +1034,14 @@ int lb_svc_session_open(struct lb_broker *b, const struct lb_caller *c, json_t *
         if (e >= 0 && lb_lc_effective_state(r, t.now) != LB_STATE_APPROVED) {
                 st = lb_error(ret, 403, "request %s %s", r->id,
                               ended_words(lb_lc_effective_state(r, t.now)));
-                e = json_array_size(t.events) ? txn_commit(&t) : (b->ops->rollback(b->store), 0);
-                txn_done(&t);
+                e = txn_keep_events(&t);
                 lb_key_done(&k);
                 return e < 0 ? store_error(ret, e) : st;
         }
         if (e >= 0)
                 e = b->ops->key_consume(b->store, k.id, sid);
         if (e == -EALREADY) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 lb_key_done(&k);
                 return lb_error(ret, 409, "the key was already used");
         }
@@ -1063,11 +1064,7 @@ int lb_svc_session_open(struct lb_broker *b, const struct lb_caller *c, json_t *
                                    "remote", se.remote, "tty", se.tty, "pid",
                                    (json_int_t) se.pid, "audit_session",
                                    (json_int_t) se.audit_session));
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0) {
                 lb_key_done(&k);
                 return store_error(ret, e);
@@ -1099,8 +1096,7 @@ int lb_svc_session_end(struct lb_broker *b, const struct lb_caller *c, const cha
         }
         e = b->ops->session_get(b->store, true, id, &se);
         if (e == -ENOENT || (e >= 0 && c->host_binding && !streq(c->host_binding, se->host))) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 lb_session_free(se);
                 return e == -ENOENT ? lb_error(ret, 404, "no session %s", id)
                                     : lb_error(ret, 403, "this token may ask only about host %s",
@@ -1125,11 +1121,7 @@ int lb_svc_session_end(struct lb_broker *b, const struct lb_caller *c, const cha
                                                    se->host, "user", se->user));
                 }
         }
-        if (e >= 0)
-                e = json_array_size(t.events) ? txn_commit(&t) : (b->ops->rollback(b->store), 0);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = e >= 0 ? txn_keep_events(&t) : txn_end(&t, e);
         if (e < 0) {
                 lb_session_free(se);
                 return store_error(ret, e);
@@ -1248,11 +1240,7 @@ int lb_svc_token_create(struct lb_broker *b, const struct lb_caller *c, json_t *
                 e = emit(&t, "TokenCreate", NULL, NULL, c->principal, "admin", c->from,
                          json_pack("{s:s, s:s, s:s, s:s?}", "token", id, "principal",
                                    tk.principal, "role", role, "host", host));
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0)
                 return store_error(ret, e);
         *ret = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o}", "id", id, "principal", tk.principal,
@@ -1306,18 +1294,13 @@ int lb_svc_token_revoke(struct lb_broker *b, const struct lb_caller *c, const ch
         }
         e = b->ops->token_revoke(b->store, id, t.now);
         if (e == -ENOENT) {
-                b->ops->rollback(b->store);
-                txn_done(&t);
+                txn_abort(&t);
                 return lb_error(ret, 404, "no active token %s", id);
         }
         if (e >= 0)
                 e = emit(&t, "TokenRevoke", NULL, NULL, c->principal, "admin", c->from,
                          json_pack("{s:s}", "token", id));
-        if (e >= 0)
-                e = txn_commit(&t);
-        else
-                b->ops->rollback(b->store);
-        txn_done(&t);
+        e = txn_end(&t, e);
         if (e < 0)
                 return store_error(ret, e);
         *ret = json_pack("{s:s, s:b}", "id", id, "revoked", 1);
@@ -1352,12 +1335,11 @@ int lb_svc_expire_due(struct lb_broker *b) {
                 if (e >= 0)
                         e = expire_in_txn(&t, r);
                 if (e > 0) {
-                        e = txn_commit(&t);
+                        e = txn_end(&t, 0);
                         if (e >= 0)
                                 done++;
                 } else
-                        b->ops->rollback(b->store);
-                txn_done(&t);
+                        txn_abort(&t);
                 if (e < 0)
                         return e;
         }
