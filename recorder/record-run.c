@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -28,7 +29,8 @@
 void lb_rec_init(struct lb_recorder *r) {
         *r = (struct lb_recorder) {
                 .audit_fd = -1, .proc_fd = -1, .pty = -1, .in_w = -1, .out_r = -1,
-                .err_r = -1, .pty_slave = -1, .sigfd = -1, .poll_ms = 5000, .broker_grace_ms = 60000,
+                .err_r = -1, .pty_slave = -1, .sigfd = -1, .control_wake = -1, .poll_ms = 5000,
+                .broker_grace_ms = 60000,
                 .journal_grace_ms = 30000, .verify_ms = LB_REC_VERIFY_MS,
         };
         lb_rec_chain_init(&r->chain);
@@ -436,6 +438,9 @@ int lb_rec_setup(struct lb_recorder *r) {
         if (k < 0)
                 return k;
         r->writer_started = true;
+        r->control_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (r->control_wake < 0)
+                return -errno;
         k = pthread_create(&r->control, NULL, control_thread, r);
         if (k != 0)
                 return -k;
@@ -449,11 +454,17 @@ int lb_rec_setup(struct lb_recorder *r) {
 
 /* ---- enforcement ------------------------------------------------------------ */
 
+/* Sleep ms, or less when the session ends (control_wake). */
 static void control_sleep(struct lb_recorder *r, unsigned ms) {
-        for (unsigned s = 0; s < ms && !atomic_load(&r->control_stop); s += 50) {
-                struct timespec ts = { 0, 50 * 1000000L };
-                nanosleep(&ts, NULL);
-        }
+        struct pollfd p = { .fd = r->control_wake, .events = POLLIN };
+        if (!atomic_load(&r->control_stop))
+                (void) poll(&p, 1, (int) ms);
+}
+
+static void control_end(struct lb_recorder *r) {
+        atomic_store(&r->control_stop, true);
+        if (r->control_wake >= 0)
+                (void) eventfd_write(r->control_wake, 1);
 }
 
 /* Deadline, revocation and an unreachable broker, off the byte path: even a
@@ -983,7 +994,7 @@ int lb_rec_end(struct lb_recorder *r) {
         if (!reason)
                 reason = "recorder_failure";
         /* every process of the session ends with it */
-        atomic_store(&r->control_stop, true);
+        control_end(r);
         if (r->control_started)
                 pthread_join(r->control, NULL);
         r->control_started = false;
@@ -1062,9 +1073,11 @@ void lb_rec_done(struct lb_recorder *r) {
         if (r->tio_saved)
                 (void) tcsetattr(STDIN_FILENO, TCSANOW, &r->saved_tio);
         if (r->control_started) {
-                atomic_store(&r->control_stop, true);
+                control_end(r);
                 pthread_join(r->control, NULL);
         }
+        if (r->control_wake >= 0)
+                close(r->control_wake);
         if (r->writer_started)
                 (void) lb_writer_stop(&r->writer, 0);
         lb_writer_done(&r->writer);

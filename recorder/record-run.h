@@ -81,6 +81,7 @@ struct lb_recorder {
         _Atomic(const char *) reason; /* why the session ends, once decided */
         _Atomic bool broker_lost;
         _Atomic bool control_stop;
+        int control_wake;            /* eventfd: wakes the control thread to stop */
         pthread_t control;
         bool control_started;
 };

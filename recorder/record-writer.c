@@ -216,7 +216,7 @@ static int confirm(struct lb_writer *w, uint64_t now, bool final) {
 
         if (atomic_load(&w->read_back) < 0 || w->n_inflight == 0)
                 return 0;
-        if (now - w->last_check < (final ? 20 : w->check_ms))
+        if (now - w->last_check < (final ? 5 : w->check_ms))
                 return 0;
         w->last_check = now;
         r = w->sink->read_back(w->sink, false, on_seen, &c);
