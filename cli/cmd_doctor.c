@@ -518,11 +518,25 @@ static void check_audit(struct doctor *d) {
 }
 
 static void check_journald(struct doctor *d) {
+        _cleanup_free_ char *audit = NULL, *where = NULL;
+        bool on = false;
+
         if (lb_journal_available() > 0)
                 report(d, ST_OK, "journald", "%s", lb_journal_socket_path());
         else
-                report(d, ST_WARN, "journald", "%s does not answer: start systemd-journald (the recorder ends sessions without it)",
+                report(d, ST_WARN, "journald", "%s does not answer: start systemd-journald (the recorder keeps records in its spool and sends them when journald is back)",
                        lb_journal_socket_path());
+
+        /* Audit=no (journald's default on Debian 12) turns kernel audit off
+         * every time journald starts: the recorder then has no exec records */
+        if (lb_journald_audit_setting(d->root, &audit, &where) < 0)
+                report(d, ST_WARN, "journald-audit", "cannot read journald's configuration");
+        else if (!audit)
+                report(d, ST_WARN, "journald-audit", "Audit= is not set: journald's default (no) turns kernel audit off whenever journald starts; install journald.conf.d/lockbox.conf (Audit= empty)");
+        else if (isempty(audit) || (lb_parse_bool(audit, &on) == 0 && on))
+                report(d, ST_OK, "journald-audit", "Audit=%s (%s): journald leaves kernel audit on", audit, strna(where));
+        else
+                report(d, ST_WARN, "journald-audit", "Audit=%s in %s turns kernel audit off whenever journald starts: set Audit= (empty) or Audit=yes", audit, strna(where));
 }
 
 static void check_broker(struct doctor *d) {

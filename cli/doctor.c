@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <glob.h>
 #include <strings.h>
 
@@ -480,5 +481,133 @@ int lb_sshd_settings_load(const char *root, const char *path, const char *user,
                 return r;
         }
         *ret = s;
+        return 0;
+}
+
+/* ---- journald.conf ---------------------------------------------------------- */
+
+/* The last Audit= of the [Journal] section in text (value trimmed) into
+ * *value. 1 if text assigns it, 0 if not. */
+static int journald_audit_in(const char *text, char **value) {
+        _cleanup_free_ char *copy = strdup(text);
+        char *save = NULL, *line;
+        bool journal = false;
+        int found = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *l = trim(line), *eq;
+
+                if (*l == '#' || *l == ';' || *l == 0)
+                        continue;
+                if (*l == '[') {
+                        journal = streq(l, "[Journal]");
+                        continue;
+                }
+                eq = strchr(l, '=');
+                if (!journal || !eq)
+                        continue;
+                *eq = 0;
+                if (!streq(trim(l), "Audit"))
+                        continue;
+                free(*value);
+                *value = strdup(trim(eq + 1));
+                if (!*value)
+                        return -ENOMEM;
+                found = 1;
+        }
+        return found;
+}
+
+struct dropin {
+        char *name, *path;
+};
+
+static int cmp_dropin(const void *a, const void *b) {
+        return strcmp(((const struct dropin *) a)->name, ((const struct dropin *) b)->name);
+}
+
+static int journald_apply(const char *root, const char *path, char **value, char **where) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r;
+
+        if (lb_read_file(path, 1024 * 1024, &text, &len) < 0)
+                return 0;
+        r = journald_audit_in(text, value);
+        if (r > 0) {
+                free(*where);
+                *where = strdup(path + strlen(root));
+                if (!*where)
+                        return -ENOMEM;
+        }
+        return r < 0 ? r : 0;
+}
+
+int lb_journald_audit_setting(const char *root, char **ret, char **ret_where) {
+        static const char *const dirs[] = { "/etc/systemd/journald.conf.d",
+                                            "/run/systemd/journald.conf.d",
+                                            "/usr/local/lib/systemd/journald.conf.d",
+                                            "/usr/lib/systemd/journald.conf.d" };
+        _cleanup_free_ char *value = NULL, *where = NULL, *main_conf = NULL;
+        struct dropin *d = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        /* the drop-ins in effect: each name once, from the first directory */
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && r == 0; i++) {
+                _cleanup_free_ char *dir = lb_asprintf("%s%s", root, dirs[i]);
+                DIR *dp = dir ? opendir(dir) : NULL;
+                struct dirent *de;
+
+                if (!dir) {
+                        r = -ENOMEM;
+                        break;
+                }
+                while (dp && r == 0 && (de = readdir(dp))) {
+                        size_t l = strlen(de->d_name);
+                        bool seen = false;
+                        struct dropin *nd;
+
+                        if (l < 6 || !streq(de->d_name + l - 5, ".conf"))
+                                continue;
+                        for (size_t k = 0; k < n && !seen; k++)
+                                seen = streq(d[k].name, de->d_name);
+                        if (seen)
+                                continue;
+                        nd = realloc(d, (n + 1) * sizeof(*d));
+                        if (!nd) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        d = nd;
+                        d[n].name = strdup(de->d_name);
+                        d[n].path = lb_asprintf("%s/%s", dir, de->d_name);
+                        n++;
+                        if (!d[n - 1].name || !d[n - 1].path)
+                                r = -ENOMEM;
+                }
+                if (dp)
+                        closedir(dp);
+        }
+        if (r == 0 && n > 0)
+                qsort(d, n, sizeof(*d), cmp_dropin);
+        if (r == 0) {
+                main_conf = lb_asprintf("%s/etc/systemd/journald.conf", root);
+                r = main_conf ? journald_apply(root, main_conf, &value, &where) : -ENOMEM;
+        }
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = journald_apply(root, d[i].path, &value, &where);
+        for (size_t i = 0; i < n; i++) {
+                free(d[i].name);
+                free(d[i].path);
+        }
+        free(d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(value);
+        if (ret_where)
+                *ret_where = TAKE_PTR(where);
         return 0;
 }

@@ -58,3 +58,11 @@ int lb_sshd_settings_load(const char *root, const char *path, const char *user,
                           const char *group, struct lb_sshd_settings *ret, char **ret_error);
 
 const char *lb_sshd_settings_get(const struct lb_sshd_settings *s, const char *key);
+
+/* journald's Audit= as systemd reads it under root: journald.conf, then the
+ * journald.conf.d drop-ins (/etc, /run, /usr/local/lib, /usr/lib; a name in
+ * an earlier directory hides the same name in a later one) in file name
+ * order, the last assignment in a [Journal] section winning. *ret: the
+ * value (may be "", which leaves kernel audit alone), NULL when never set.
+ * *ret_where: the file that set it. */
+int lb_journald_audit_setting(const char *root, char **ret, char **ret_where);

@@ -127,6 +127,20 @@ done
 [ "$(status broker)" = warn ] || lb_fail "no broker: $(status broker)"
 lb_pass "good setup: every check that guards the lockbox is OK, exit 0 (journald, broker: WARN)"
 
+# journald's Audit=: unset (its default, no) turns kernel audit off at every
+# journald start -> WARN; the shipped drop-in -> OK; a later Audit=no -> WARN
+[ "$(status journald-audit)" = warn ] || lb_fail "journald Audit= unset: $(status journald-audit)"
+install -D -m 0644 "$top_srcdir/conf/journald.conf.d/lockbox.conf" "$R/usr/lib/systemd/journald.conf.d/lockbox.conf"
+doctor
+[ "$RC" = 0 ] && [ "$(status journald-audit)" = ok ] || lb_fail "with the drop-in: $(detail journald-audit)"
+ok_detail=$(detail journald-audit)
+install -D -m 0644 /dev/stdin "$R/etc/systemd/journald.conf.d/zz-local.conf" <<<$'[Journal]\nAudit=no'
+doctor
+[ "$RC" = 0 ] && [ "$(status journald-audit)" = warn ] || lb_fail "Audit=no after the drop-in: $(detail journald-audit)"
+detail journald-audit | grep -q zz-local.conf || lb_fail "the file is not named: $(detail journald-audit)"
+lb_pass "journald Audit=: unset -> WARN; shipped drop-in -> OK ($ok_detail); a later Audit=no -> WARN ($(detail journald-audit))"
+write_good
+
 # the table for people names every check once, aligned
 set +e
 table=$("$CTL" doctor --root "$R" --config /etc/lockbox/lockbox.conf)

@@ -176,6 +176,42 @@ START_TEST(sshd_files) {
 }
 END_TEST
 
+static void audit_is(const char *want, const char *want_where) {
+        _cleanup_free_ char *v = NULL, *w = NULL;
+        ck_assert_int_eq(lb_journald_audit_setting(root, &v, &w), 0);
+        if (!want) {
+                ck_assert_ptr_null(v);
+                return;
+        }
+        ck_assert_ptr_nonnull(v);
+        ck_assert_str_eq(v, want);
+        ck_assert_str_eq(w, want_where);
+}
+
+START_TEST(journald_audit) {
+        /* nothing set: journald's default */
+        audit_is(NULL, NULL);
+        put("/etc/systemd/journald.conf", "[Journal]\n#Audit=no\n[Other]\nAudit=yes\n");
+        audit_is(NULL, NULL);
+        /* Lockbox's drop-in: empty, leave the kernel alone */
+        put("/usr/lib/systemd/journald.conf.d/lockbox.conf", "# c\n[Journal]\nAudit=\n");
+        audit_is("", "/usr/lib/systemd/journald.conf.d/lockbox.conf");
+        /* a later name wins, whatever its directory */
+        put("/etc/systemd/journald.conf.d/zz-local.conf", "[Journal]\n Audit = no \n");
+        audit_is("no", "/etc/systemd/journald.conf.d/zz-local.conf");
+        put("/etc/systemd/journald.conf.d/zz-local.conf", "[Journal]\nStorage=auto\n");
+        audit_is("", "/usr/lib/systemd/journald.conf.d/lockbox.conf");
+        /* the same name in /etc hides the one in /usr/lib */
+        put("/etc/systemd/journald.conf.d/lockbox.conf", "[Journal]\n");
+        audit_is(NULL, NULL);
+        /* the main file counts before any drop-in */
+        put("/etc/systemd/journald.conf", "[Journal]\nAudit=yes\n");
+        audit_is("yes", "/etc/systemd/journald.conf");
+        put("/run/systemd/journald.conf.d/a.conf", "[Journal]\nAudit=no\n");
+        audit_is("no", "/run/systemd/journald.conf.d/a.conf");
+}
+END_TEST
+
 int main(void) {
         Suite *su = suite_create("doctor");
         TCase *tc = tcase_create("readers");
@@ -187,6 +223,7 @@ int main(void) {
         tcase_add_test(tc, pam_skips);
         tcase_add_test(tc, sshd_T);
         tcase_add_test(tc, sshd_files);
+        tcase_add_test(tc, journald_audit);
         suite_add_tcase(su, tc);
         sr = srunner_create(su);
         srunner_run_all(sr, CK_NORMAL);
