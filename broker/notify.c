@@ -73,6 +73,25 @@ static int deliver_webhook(const char *url, const char *event, char **ret_error)
         return 0;
 }
 
+
+/* The event to the command's stdin. A command that exits without reading it
+ * must not kill us with SIGPIPE (the daemon ignores SIGPIPE; a library caller
+ * may not): SIGPIPE is blocked for this thread, and one the write raised is
+ * taken before the mask is restored. */
+static void write_event(int fd, const char *event) {
+        sigset_t pipe_set, old;
+        struct timespec zero = { 0, 0 };
+
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        if (lb_write_all(fd, event, strlen(event)) == 0)
+                (void) lb_write_all(fd, "\n", 1);
+        while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+                ;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static int deliver_command(const char *command, const char *event, char **ret_error) {
         int in[2], status;
         pid_t pid;
@@ -117,8 +136,7 @@ static int deliver_command(const char *command, const char *event, char **ret_er
                 _exit(127);
         }
         close(in[0]);
-        (void) lb_write_all(in[1], event, strlen(event));
-        (void) lb_write_all(in[1], "\n", 1);
+        write_event(in[1], event);
         close(in[1]);
         for (;;) {
                 pid_t w = waitpid(pid, &status, WNOHANG);

@@ -400,6 +400,23 @@ START_TEST(test_schema_version_and_pragmas) {
 }
 END_TEST
 
+START_TEST(test_notify_command_ignores_stdin) {
+        /* the command never reads its stdin: an event bigger than a pipe holds
+         * must not kill the caller with SIGPIPE (the write gets EPIPE) */
+        size_t n = 256 * 1024;
+        char *ev = malloc(n + 16);
+        char *err = NULL;
+
+        ck_assert_ptr_nonnull(ev);
+        memcpy(ev, "{\"x\":\"", 6);
+        memset(ev + 6, 'a', n);
+        strcpy(ev + 6 + n, "\"}");
+        ck_assert_int_eq(lb_notify_deliver(&b, "command", ev, &err), 0);
+        free(err);
+        free(ev);
+}
+END_TEST
+
 static void setup_notify(void) {
         /* a command that fails for one request (named in $BLOCK) and records the rest */
         char cmd[512];
@@ -552,6 +569,7 @@ static Suite *suite(void) {
         tc = tcase_create("outbox");
         tcase_add_checked_fixture(tc, setup_notify, teardown);
         tcase_add_test(tc, test_outbox_order_and_retry);
+        tcase_add_test(tc, test_notify_command_ignores_stdin);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         return s;
