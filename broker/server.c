@@ -311,8 +311,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 if (!call)
                         return MHD_NO;
                 *con_cls = call;
-                if (cl && (lb_parse_u64(cl, UINT64_MAX, &n) < 0 || n > LB_BODY_MAX)) {
-                        /* answer before reading the body; the connection is closed after */
+                /* A body a little too large is read and dropped, then answered:
+                 * answered at once, a client still sending it gets EPIPE
+                 * instead of the 413. A huge one is answered before it is
+                 * read (curl waits for "100 Continue" from 1 MiB on), and the
+                 * connection is closed after. */
+                if (cl && (lb_parse_u64(cl, UINT64_MAX, &n) < 0 || n > LB_BODY_DISCARD_MAX)) {
                         call->too_large = true;
                         st = lb_error(&out, 413, "the body is larger than %d bytes", LB_BODY_MAX);
                         r = reply(conn, st, out);

@@ -7,6 +7,8 @@
  * uid decides the role, and an optional TLS listener with bearer tokens. */
 
 #define LB_BODY_MAX (64 * 1024)
+/* bodies up to this size are read (and dropped) before a 413 */
+#define LB_BODY_DISCARD_MAX (1024 * 1024)
 
 struct lb_server;
 
