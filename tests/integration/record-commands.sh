@@ -70,7 +70,8 @@ lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S LOCKBOX_KIND=end
 J=$(python3 "$CHECK" journal "$S" "$LBR_SPOOL/$S.jsonl") || lb_fail "journal: $J"
 jq -e '.n_missing == 0 and (.differ | length) == 0 and .resent_entries >= 1' <<<"$J" >/dev/null ||
     lb_fail "after the outage: $J"
-! jq -r 'select(.kind == "note") | .text' "$LBR_SPOOL/$S.jsonl" | grep -q "audit marker did not come back" ||
+notes=$(jq -r 'select(.kind == "note") | .text' "$LBR_SPOOL/$S.jsonl")
+! grep -q "audit marker did not come back" <<<"$notes" ||
     lb_fail "after the journald restart the recorder's audit marker was lost (audit turned off?)"
 lb_pass "journald outage: every seq in journald afterwards, gap re-sent ($(jq -c '{entries,records,resent_entries}' <<<"$J"))"
 

@@ -80,7 +80,8 @@ J=$(lbd_wait_complete "$S" "$SPOOL") || lb_fail "journald does not hold every se
 note=$(jq -r 'select(.kind == "note") | .text' "$SPOOL" | grep -E '^journald lost [0-9]+ entr(y|ies) it had taken' || true)
 [ -n "$note" ] || { jq -c 'select(.kind == "note")' "$SPOOL" >&2; lb_fail "no note of lost entries in the spool"; }
 jq -e '.resent_entries >= 1' <<<"$J" >/dev/null || lb_fail "nothing re-sent: $J"
-! jq -r 'select(.kind == "note") | .text' "$SPOOL" | grep -q "audit marker did not come back" ||
+notes=$(jq -r 'select(.kind == "note") | .text' "$SPOOL")
+! grep -q "audit marker did not come back" <<<"$notes" ||
     lb_fail "the recorder's audit marker was lost (kernel audit turned off by the journald restart?)"
 V=$("$top_builddir/recorder/lockbox-replay" --journal verify "$S" 2>&1) || lb_fail "lockbox-replay --journal verify: $V"
 lb_pass "mid-session: $(head -n1 <<<"$note"); journald holds every seq ($(jq -c '{entries,records,resent_entries}' <<<"$J"))"

@@ -39,8 +39,10 @@ lb_pass "recording written to the journal"
 out=$("$R" list --request "$REQ")
 grep -q "$S" <<<"$out" || lb_fail "list --request does not show $S: $out"
 grep -q "vendor@web1" <<<"$out" || lb_fail "list lacks user@host: $out"
-"$R" list --operator nobody-such | grep -q "$S" && lb_fail "list --operator filter ignored"
-"$R" list --since 2000-01-01 --until 2000-01-02 | grep -q "$S" && lb_fail "list --until ignored"
+out=$("$R" list --operator nobody-such) || lb_fail "list --operator failed"
+! grep -q "$S" <<<"$out" || lb_fail "list --operator filter ignored"
+out=$("$R" list --since 2000-01-01 --until 2000-01-02) || lb_fail "list --until failed"
+! grep -q "$S" <<<"$out" || lb_fail "list --until ignored"
 "$R" --json list --host web1 --since 1h | python3 -c '
 import json, sys
 s = [x for x in json.load(sys.stdin) if x["session"] == sys.argv[1]]
@@ -177,7 +179,9 @@ lb_pass "exported journal files read with --directory and --file (journal files 
 lb_add_user lbxrpaud systemd-journal
 lb_add_user lbxrpnone
 out=$(runuser -u lbxrpaud -- "$R" verify "$S") || lb_fail "a systemd-journal member cannot verify: $out"
-runuser -u lbxrpaud -- "$R" list | grep -q "$S" || lb_fail "a systemd-journal member cannot list"
+# (captured, not piped into grep -q: under pipefail a long list dies of SIGPIPE)
+out=$(runuser -u lbxrpaud -- "$R" list) || lb_fail "a systemd-journal member cannot list: $out"
+grep -q "$S" <<<"$out" || lb_fail "a systemd-journal member's list lacks $S"
 rc=0; runuser -u lbxrpnone -- "$R" verify "$S" > /dev/null 2>"$T/err" || rc=$?
 [ $rc = 1 ] || lb_fail "a user outside systemd-journal: exit $rc"
 grep -q "are you in the systemd-journal group" "$T/err" || lb_fail "no group hint: $(cat "$T/err")"
