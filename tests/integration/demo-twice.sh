@@ -27,8 +27,9 @@ check_run() { # log
     grep -q "access was revoked" "$log" || lb_fail "the session was not cut off by the revocation"
     grep -qE '^cut off [0-9]+ s after the revocation' "$log" || lb_fail "no cut-off time"
     grep -qE 'audit +/home/lbx-vendor +df -h /var' "$log" || lb_fail "the operator's command is not in the evidence"
-    sed -n '/lockbox-replay play/,/lockbox-replay verify/p' "$log" | grep -q "cleanup done" ||
-        lb_fail "the replay does not show the session's output"
+    local replay
+    replay=$(sed -n '/lockbox-replay play/,/lockbox-replay verify/p' "$log")
+    grep -q "cleanup done" <<<"$replay" || lb_fail "the replay does not show the session's output"
     grep -qE '^OK: s-[0-9a-f]+: [0-9]+ records' "$log" || lb_fail "the recording did not verify"
     grep -qE '^OK: [0-9]+ events, .*chain intact' "$log" || lb_fail "the broker's audit trail did not verify"
     grep -q '^0 failures, 0 warnings' "$log" || lb_fail "doctor was not all OK"
