@@ -163,7 +163,7 @@ static int field_num(const char *text, size_t len, const char *key, int64_t *ret
         return 0;
 }
 
-static int parse_serial(const char *text, size_t len, uint64_t *ret, size_t *ret_body) {
+int lb_audit_serial(const char *text, size_t len, uint64_t *ret, size_t *ret_body) {
         const char *p = memmem(text, len, "audit(", 6), *colon, *close;
         uint64_t s = 0;
 
@@ -291,7 +291,7 @@ int lb_audit_parser_feed(struct lb_audit_parser *p, int type, const char *text, 
         if (type != LB_AUDIT_SYSCALL && type != LB_AUDIT_EXECVE && type != LB_AUDIT_CWD &&
             type != LB_AUDIT_PATH && type != LB_AUDIT_EOE && type != LB_AUDIT_PROCTITLE)
                 return 0;
-        r = parse_serial(text, len, &serial, &body);
+        r = lb_audit_serial(text, len, &serial, &body);
         if (r < 0)
                 return r;
         t = text + body;

@@ -44,6 +44,10 @@ int lb_audit_parser_feed(struct lb_audit_parser *p, int type, const char *text, 
 /* Events that were dropped because too many were open at once. */
 uint64_t lb_audit_parser_overflows(struct lb_audit_parser *p);
 
+/* The serial of a record ("audit(SEC.MS:SERIAL): ..."), and where its body
+ * starts. -EBADMSG if text has no such header. */
+int lb_audit_serial(const char *text, size_t len, uint64_t *ret, size_t *ret_body);
+
 /* Value of field `key` in an audit record's text, decoded: "quoted" as is,
  * unquoted hex as bytes, anything else as is. -ENOENT if absent. */
 int lb_audit_field(const char *text, size_t len, const char *key, char **ret,

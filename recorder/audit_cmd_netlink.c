@@ -70,10 +70,20 @@ int lb_audit_nl_read_state(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, vo
                                 len--;
                         if (st->marker && memmem(text, len, st->marker, strlen(st->marker)))
                                 st->marker_seen = true;
-                        if (turned_off(h->nlmsg_type, text, len))
-                                st->turned_off = true;
-                        else if (h->nlmsg_type != AUDIT_USER_AVC)
-                                st->records_flow = true;
+                        {
+                                uint64_t serial = 0;
+                                size_t body;
+                                bool has_serial = lb_audit_serial(text, len, &serial, &body) == 0;
+
+                                if (turned_off(h->nlmsg_type, text, len)) {
+                                        st->turned_off = true;
+                                        st->records_flow = false;
+                                        if (has_serial)
+                                                st->off_serial = serial;
+                                } else if (h->nlmsg_type != AUDIT_USER_AVC && has_serial &&
+                                           serial > st->off_serial)
+                                        st->records_flow = true;
+                        }
                         r = lb_audit_parser_feed(p, h->nlmsg_type, text, len, &c);
                         if (r > 0) {
                                 r = cb(userdata, c);

@@ -26,7 +26,10 @@ struct lb_audit_nl_state {
         bool turned_off;         /* kernel audit was switched off ("op=set
                                   * audit_enabled=0 ... res=1"; no record says when it
                                   * is switched on again: records just flow again) */
-        bool records_flow;       /* a record audit makes only while it is on */
+        bool records_flow;       /* a record audit makes only while it is on, of an
+                                  * event after off_serial */
+        uint64_t off_serial;     /* in/out: the event that turned audit off (its own
+                                  * SYSCALL/PROCTITLE records follow it) */
 };
 int lb_audit_nl_read_state(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
                            struct lb_audit_nl_state *st);

@@ -695,11 +695,13 @@ static void reap(struct lb_recorder *r) {
 
 static void read_cmds_marker(struct lb_recorder *r, const char *marker, bool *seen) {
         if (r->audit_fd >= 0) {
-                struct lb_audit_nl_state st = { .lost = r->audit_lost, .marker = marker };
+                struct lb_audit_nl_state st = { .lost = r->audit_lost, .marker = marker,
+                                                .off_serial = r->audit_off_serial };
                 uint64_t before = r->audit_lost;
 
                 (void) lb_audit_nl_read_state(r->audit_fd, r->ap, on_cmd, r, &st);
                 r->audit_lost = st.lost;
+                r->audit_off_serial = st.off_serial;
                 if (seen && st.marker_seen)
                         *seen = true;
                 if (r->audit_lost > before)

@@ -58,6 +58,7 @@ struct lb_recorder {
         const char *cmd_source;
         bool audit_on;             /* audit is the source now (else proc, if open) */
         bool proc_standby;         /* proc_fd opened beside audit, for audit turned off */
+        uint64_t audit_off_serial; /* the audit event that turned audit off */
         uint64_t audit_lost;
         int pty, in_w, out_r, err_r; /* pty master, or the pipes of a command */
         int pty_slave;               /* our hold on the pty until the shell ends */

@@ -118,10 +118,11 @@ ORDER=$(jq -r 'if .kind == "note" then "note:" + .text
                elif .kind == "cmd" then "cmd:" + .source + ":" + (.argv_text // "")
                else empty end' "$SPOOL")
 grep -q '^cmd:audit:/bin/echo phase-audit$' <<<"$ORDER" || lb_fail "first command not from audit: $ORDER"
-off=$(grep -n '^note:kernel audit was turned off: commands now come from the proc connector' <<<"$ORDER" | head -1 | cut -d: -f1)
-prc=$(grep -n '^cmd:proc:/bin/sleep 0.71$' <<<"$ORDER" | head -1 | cut -d: -f1)
-on=$(grep -n '^note:kernel audit is on again' <<<"$ORDER" | head -1 | cut -d: -f1)
-aud=$(grep -n '^cmd:audit:/bin/echo phase-audit-again$' <<<"$ORDER" | head -1 | cut -d: -f1)
+# (|| true: a pattern that is missing must reach the lb_fail below, with the order)
+off=$(grep -n '^note:kernel audit was turned off: commands now come from the proc connector' <<<"$ORDER" | head -1 | cut -d: -f1 || true)
+prc=$(grep -n '^cmd:proc:/bin/sleep 0.71$' <<<"$ORDER" | head -1 | cut -d: -f1 || true)
+on=$(grep -n '^note:kernel audit is on again' <<<"$ORDER" | head -1 | cut -d: -f1 || true)
+aud=$(grep -n '^cmd:audit:/bin/echo phase-audit-again$' <<<"$ORDER" | head -1 | cut -d: -f1 || true)
 [ -n "$off" ] && [ -n "$prc" ] && [ -n "$on" ] && [ -n "$aud" ] && [ "$off" -lt "$prc" ] &&
     [ "$prc" -lt "$on" ] && [ "$on" -lt "$aud" ] || lb_fail "audit off/on in mid-session: $ORDER"
 ! grep -q "audit marker did not come back" <<<"$ORDER" || lb_fail "the end marker was lost: $ORDER"
