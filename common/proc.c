@@ -33,36 +33,50 @@ int lb_proc_audit_session(pid_t pid, uint32_t *ret) {
         return 0;
 }
 
-int lb_proc_ppid(pid_t pid, pid_t *ret) {
-        _cleanup_free_ char *path = lb_asprintf("/proc/%d/status", (int) pid), *s = NULL;
+/* Read /proc/PID/status into *ret_text; *ret_value points at the value of
+ * its line "KEY:" (blanks skipped). */
+static int proc_status_field(pid_t pid, const char *key, char **ret_text, const char **ret_value) {
+        _cleanup_free_ char *path = lb_asprintf("/proc/%d/status", (int) pid), *s = NULL,
+                            *needle = lb_asprintf("\n%s:", key);
         const char *p;
         size_t n;
-        uint64_t v;
         int r;
 
-        if (!path)
+        if (!path || !needle)
                 return -ENOMEM;
         r = lb_read_file(path, 64 * 1024, &s, &n);
         if (r < 0)
                 return r;
-        p = strstr(s, "\nPPid:");
+        p = strstr(s, needle);
         if (!p)
                 return -EBADMSG;
-        p += 6;
+        p += strlen(needle);
         while (*p == ' ' || *p == '\t')
                 p++;
-        {
-                char num[24];
-                size_t k = 0;
-                while (k < sizeof(num) - 1 && p[k] >= '0' && p[k] <= '9') {
-                        num[k] = p[k];
-                        k++;
-                }
-                num[k] = 0;
-                r = lb_parse_u64(num, INT32_MAX, &v);
-                if (r < 0)
-                        return r;
+        *ret_value = p;
+        *ret_text = TAKE_PTR(s);
+        return 0;
+}
+
+int lb_proc_ppid(pid_t pid, pid_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        const char *p;
+        char num[24];
+        size_t k = 0;
+        uint64_t v;
+        int r;
+
+        r = proc_status_field(pid, "PPid", &s, &p);
+        if (r < 0)
+                return r;
+        while (k < sizeof(num) - 1 && p[k] >= '0' && p[k] <= '9') {
+                num[k] = p[k];
+                k++;
         }
+        num[k] = 0;
+        r = lb_parse_u64(num, INT32_MAX, &v);
+        if (r < 0)
+                return r;
         *ret = (pid_t) v;
         return 0;
 }
@@ -82,15 +96,12 @@ static bool proc_is_zombie(pid_t pid) {
 
 /* Are the real, effective and saved uid of pid all uid? */
 static bool proc_all_uid(pid_t pid, uid_t uid) {
-        _cleanup_free_ char *path = lb_asprintf("/proc/%d/status", (int) pid), *s = NULL;
+        _cleanup_free_ char *s = NULL;
         unsigned long u[3];
         const char *p;
-        size_t n;
 
-        if (!path || lb_read_file(path, 64 * 1024, &s, &n) < 0)
-                return false;
-        p = strstr(s, "\nUid:");
-        if (!p || sscanf(p + 5, "%lu %lu %lu", &u[0], &u[1], &u[2]) != 3)
+        if (proc_status_field(pid, "Uid", &s, &p) < 0 ||
+            sscanf(p, "%lu %lu %lu", &u[0], &u[1], &u[2]) != 3)
                 return false;
         return u[0] == uid && u[1] == uid && u[2] == uid;
 }

@@ -7,6 +7,7 @@
 #include "broker_client.h"
 #include "chain.h"
 #include "conf.h"
+#include "proc.h"
 #include "sshkey.h"
 #include "timeutil.h"
 #include "util.h"
@@ -188,6 +189,15 @@ START_TEST(test_chain) {
 }
 END_TEST
 
+START_TEST(test_proc_status) {
+        pid_t pp = 0;
+
+        ck_assert_int_eq(lb_proc_ppid(getpid(), &pp), 0);
+        ck_assert_int_eq(pp, getppid());
+        ck_assert_int_lt(lb_proc_ppid(-5, &pp), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("common");
         TCase *tc = tcase_create("core");
@@ -202,6 +212,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_authinfo);
         tcase_add_test(tc, test_access_parse);
         tcase_add_test(tc, test_chain);
+        tcase_add_test(tc, test_proc_status);
         suite_add_tcase(s, tc);
         return s;
 }
