@@ -27,14 +27,6 @@ int lb_audit_nl_open(int *ret) {
         return 0;
 }
 
-int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
-                     uint64_t *lost) {
-        struct lb_audit_nl_state st = { .lost = *lost };
-        int r = lb_audit_nl_read_state(fd, p, cb, userdata, &st);
-        *lost = st.lost;
-        return r;
-}
-
 static bool turned_off(int type, const char *text, size_t len) {
         static const char key[] = "op=set audit_enabled=0 ";
         return type == AUDIT_CONFIG_CHANGE && memmem(text, len, key, sizeof(key) - 1) &&

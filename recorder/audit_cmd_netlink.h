@@ -13,11 +13,8 @@ typedef int (*lb_cmd_cb_t)(void *userdata, const struct lb_cmd *c);
 /* The audit multicast socket (NETLINK_AUDIT, group AUDIT_NLGRP_READLOG; needs
  * CAP_AUDIT_READ), with a large receive buffer. Non-blocking. */
 int lb_audit_nl_open(int *ret);
-/* Read what is there, feed the parser, call cb per command. *lost counts
- * ENOBUFS (the kernel dropped messages for us). */
-int lb_audit_nl_read(int fd, struct lb_audit_parser *p, lb_cmd_cb_t cb, void *userdata,
-                     uint64_t *lost);
-/* What a read saw besides commands. */
+/* Read what is there, feed the parser, call cb per command; st says what
+ * else the read saw. */
 struct lb_audit_nl_state {
         uint64_t lost;           /* ENOBUFS: the kernel dropped messages for us */
         const char *marker;      /* in: text of a user message we sent, or NULL */

@@ -109,8 +109,6 @@ static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry
                         e.pid = json_integer_value(json_object_get(j, "pid"));
                 }
         }
-        if (w->sink->available && !w->sink->available(w->sink))
-                return -ENOTCONN;
         return lb_sink_send(w->sink, &e);
 }
 

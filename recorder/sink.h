@@ -29,7 +29,6 @@ typedef void (*lb_sink_seen_fn)(void *userdata, uint64_t seq_first, uint64_t seq
 
 struct lb_sink {
         int (*send)(struct lb_sink *s, const struct lb_sink_entry *e);
-        int (*available)(struct lb_sink *s); /* 1 can take entries now, 0 not; may be NULL */
         void (*free)(struct lb_sink *s);
         /* Read the store back (docs/EVIDENCE.md §4): call seen for each of
          * this session's entries it holds that were not reported before (all

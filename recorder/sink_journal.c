@@ -225,7 +225,7 @@ int lb_sink_journal_new(const struct lb_sink_ids *ids, unsigned send_timeout_ms,
 
         if (!j)
                 return -ENOMEM;
-        j->sink = (struct lb_sink) { journal_send, NULL, journal_free, journal_read_back };
+        j->sink = (struct lb_sink) { journal_send, journal_free, journal_read_back };
         lb_jsend_init(&j->js, send_timeout_ms);
         j->f_session = lb_asprintf("LOCKBOX_SESSION=%s", strna(ids->session));
         j->f_request = lb_asprintf("LOCKBOX_REQUEST=%s", strna(ids->request));

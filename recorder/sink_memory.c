@@ -33,11 +33,6 @@ static int memory_send(struct lb_sink *s, const struct lb_sink_entry *e) {
         return 0;
 }
 
-static int memory_available(struct lb_sink *s) {
-        (void) s;
-        return 1; /* failures show on send, as journald's do */
-}
-
 static int memory_read_back(struct lb_sink *s, bool full, lb_sink_seen_fn seen,
                             void *userdata) {
         struct lb_sink_memory *m = (struct lb_sink_memory *) s;
@@ -66,7 +61,7 @@ int lb_sink_memory_new(struct lb_sink_memory **ret) {
         struct lb_sink_memory *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        m->sink = (struct lb_sink) { memory_send, memory_available, memory_free, memory_read_back };
+        m->sink = (struct lb_sink) { memory_send, memory_free, memory_read_back };
         *ret = m;
         return 0;
 }
