@@ -77,3 +77,18 @@ int lb_rec_drop_to_service(uid_t uid, gid_t gid, const gid_t *groups, size_t n_g
                 return -errno;
         return 0;
 }
+
+int lb_rec_keep_audit_write_only(void) {
+        static const cap_value_t keep[] = { CAP_AUDIT_WRITE };
+        cap_t caps = cap_init();
+        int r = 0;
+
+        if (!caps)
+                return -ENOMEM;
+        if (cap_set_flag(caps, CAP_PERMITTED, ELEMENTSOF(keep), keep, CAP_SET) < 0 ||
+            cap_set_flag(caps, CAP_EFFECTIVE, ELEMENTSOF(keep), keep, CAP_SET) < 0 ||
+            cap_set_proc(caps) < 0)
+                r = -errno;
+        cap_free(caps);
+        return r;
+}

@@ -13,3 +13,7 @@ int lb_rec_drop_to_operator(const char *name, uid_t uid, gid_t gid);
  * no core). Supplementary groups: exactly groups (the journal's group, to
  * read its entries back). Call before starting any thread. */
 int lb_rec_drop_to_service(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);
+
+/* The verifier after the session: of the service user's capabilities keep
+ * only CAP_AUDIT_WRITE (for its audit record if it gives up). */
+int lb_rec_keep_audit_write_only(void);

@@ -923,7 +923,8 @@ static void close_fd(int *fd) {
  * operator's terminal and sshd's pipes. It sends what journald has not taken
  * and re-sends what journald shows it lost, until journald shows every entry
  * or verify_ms pass. It runs as the service user (pam_lockbox's close spares
- * that user's processes), and says in auditd when it gives up. */
+ * that user's processes) with CAP_AUDIT_WRITE only, and says in auditd when
+ * it gives up. */
 static _Noreturn void verifier(struct lb_recorder *r) {
         sigset_t none;
         int fd, k;
@@ -950,6 +951,11 @@ static _Noreturn void verifier(struct lb_recorder *r) {
         close_fd(&r->sigfd);
         close_fd(&r->audit_fd);
         close_fd(&r->proc_fd);
+        close_fd(&r->control_wake);
+        /* it reads no audit stream and ends no process any more */
+        k = lb_rec_keep_audit_write_only();
+        if (k < 0)
+                log_warning("verifier: cannot drop CAP_KILL and CAP_AUDIT_READ: %s", strerror(-k));
 
         k = lb_writer_drain(&r->writer, r->verify_ms);
         if (k < 0) {

@@ -116,6 +116,10 @@ done
 for p in $ver; do
     [ "$(stat -c %U "/proc/$p")" = lockbox-rec ] || lb_fail "verifier $p is not lockbox-rec's"
     [ "$(awk '{ print $7 }' "/proc/$p/stat")" = 0 ] || lb_fail "verifier $p still has a terminal"
+    # CAP_AUDIT_WRITE (bit 29) only: it ends no process and reads no audit stream
+    # (it drops them right after its fork: allow it a moment)
+    lb_wait_for 50 sh -c "[ \"\$(awk '\$1 == \"CapPrm:\" || \$1 == \"CapEff:\" { print \$2 }' /proc/$p/status | sort -u)\" = 0000000020000000 ]" ||
+        lb_fail "verifier $p capabilities: $(grep -E '^Cap(Prm|Eff)' "/proc/$p/status" | tr '\n' ' ')"
 done
 lbd_replace_journald
 J=$(lbd_wait_complete "$S" "$SPOOL") || lb_fail "journald does not hold every seq of session 2: $J"
