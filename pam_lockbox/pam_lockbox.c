@@ -651,7 +651,10 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 uid_t spare = LB_UID_NONE;
                 int left;
 
-                if (getpwnam_r(c.conf.record_user, &pwbuf, buf, sizeof(buf), &rec) == 0 && rec &&
+                /* the service user is looked up only when there is someone to
+                 * spare: the usual close (an empty session) does no NSS lookup */
+                if (lb_session_kill(ses, getpid(), LB_UID_NONE, 0) > 0 &&
+                    getpwnam_r(c.conf.record_user, &pwbuf, buf, sizeof(buf), &rec) == 0 && rec &&
                     rec->pw_uid != 0)
                         spare = rec->pw_uid;
                 left = lb_session_kill_all(ses, getpid(), spare, 500);
