@@ -1,7 +1,7 @@
 #!/bin/bash
 # Lockbox for Linux, end to end on this machine, with the real tools:
 #
-#   sudo ./scripts/demo.sh [--keep]
+#   ./scripts/demo.sh [--keep]   (as root)
 #
 # On a fresh Debian 12, as root: installs the packages it needs
 # (scripts/setup.sh), builds (build-demo/), runs `make install`, then starts
@@ -31,7 +31,7 @@ for a in "$@"; do
     esac
 done
 if [ "$(id -u)" != 0 ]; then
-    echo "demo.sh: run as root: sudo ./scripts/demo.sh" >&2
+    echo "demo.sh: run as root: ./scripts/demo.sh" >&2
     exit 1
 fi
 

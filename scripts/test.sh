@@ -2,7 +2,7 @@
 # Set up and run every test: the Check unit tests, the PAM stack tests and the
 # integration tests (real sshd, journald, auditd, broker; they need root), once
 # in a normal build and once under ASan/UBSan; then make distcheck.
-# Usage: sudo scripts/test.sh [--quick]   (--quick: one normal pass only)
+# Usage (as root): scripts/test.sh [--quick]   (--quick: one normal pass only)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The README's first command, `sudo ./scripts/demo.sh`, runs to the end with
+# The README's first command, `./scripts/demo.sh` (as root), runs to the end with
 # exit 0, twice in a row, on a copy of this source tree (so its autoreconf and
 # build-demo/ never disturb the tree this test runs from). Each run must show
 # the main job: a refusal, an approval, a session cut off by the revocation,
