@@ -15,11 +15,20 @@ lockboxlibexec_PROGRAMS += recorder/lockbox-record
 recorder_lockbox_record_SOURCES = recorder/lockbox-record.c $(LB_RECORD_CORE) \
 	recorder/record-run.c recorder/record-run.h \
 	recorder/record-priv.c recorder/record-priv.h \
+	recorder/record-confine.c recorder/record-confine.h \
 	recorder/audit_cmd_netlink.c recorder/audit_cmd_netlink.h \
 	recorder/proc_cmd.c
 recorder_lockbox_record_CFLAGS = $(LB_COMMON_CFLAGS)
 recorder_lockbox_record_LDADD = $(LB_COMMON_LIBS) $(CAP_LIBS) $(AUDIT_LIBS) \
-	$(SYSTEMD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(SYSTEMD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SECCOMP_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/test_record_confine
+TESTS += tests/unit/test_record_confine
+tests_unit_test_record_confine_SOURCES = tests/unit/test_record_confine.c \
+	recorder/record-confine.c recorder/record-confine.h
+tests_unit_test_record_confine_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorder
+tests_unit_test_record_confine_CFLAGS = $(LB_CHECK_CFLAGS) $(SECCOMP_CFLAGS)
+tests_unit_test_record_confine_LDADD = $(LB_CHECK_LIBS) $(SECCOMP_LIBS)
 
 check_PROGRAMS += tests/unit/test_record_parts
 TESTS += tests/unit/test_record_parts

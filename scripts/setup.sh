@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential autoconf automake libtool pkg-config
   libpam0g-dev libcurl4-openssl-dev libjansson-dev libsystemd-dev libaudit-dev
-  libmicrohttpd-dev libsqlite3-dev libssl-dev libcap-dev check
+  libmicrohttpd-dev libsqlite3-dev libssl-dev libcap-dev libseccomp-dev check
   # tests
   libpam-wrapper libpamtest0-dev openssh-server openssh-client auditd systemd
   sqlite3 openssl curl python3 util-linux procps psmisc libcap2-bin expect tmux
