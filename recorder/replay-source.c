@@ -53,17 +53,29 @@ void lb_claims_done(struct lb_claims *c) {
         *c = (struct lb_claims) {};
 }
 
+/* Untrusted writers choose how many sessions they claim: past this many,
+ * claims are only counted (the search stays bounded). */
+#define CLAIMS_MAX 256
+
 int lb_claims_add(struct lb_claims *c, const char *session, size_t len) {
         struct lb_claim *v;
 
         c->total++;
         if (!session || len == 0)
                 return 0;
+        /* an entry mostly claims the session the one before it claimed */
+        if (c->n > 0 && strlen(c->v[c->n - 1].session) == len &&
+            memcmp(c->v[c->n - 1].session, session, len) == 0) {
+                c->v[c->n - 1].entries++;
+                return 0;
+        }
         for (size_t i = 0; i < c->n; i++)
                 if (strlen(c->v[i].session) == len && memcmp(c->v[i].session, session, len) == 0) {
                         c->v[i].entries++;
                         return 0;
                 }
+        if (c->n >= CLAIMS_MAX)
+                return 0; /* counted in total only */
         v = realloc(c->v, (c->n + 1) * sizeof(*v));
         if (!v)
                 return -ENOMEM;
@@ -592,14 +604,19 @@ size_t lb_reader_foreign(const struct lb_reader *rd) {
 struct infos {
         struct lb_session_info *v;
         size_t n;
+        size_t last; /* the session found last: entries of one session come together */
 };
 
 static struct lb_session_info *info_for(struct infos *is, const char *session) {
         struct lb_session_info *v;
 
+        if (is->last < is->n && is->v[is->last].session && streq(is->v[is->last].session, session))
+                return &is->v[is->last];
         for (size_t i = 0; i < is->n; i++)
-                if (is->v[i].session && streq(is->v[i].session, session))
+                if (is->v[i].session && streq(is->v[i].session, session)) {
+                        is->last = i;
                         return &is->v[i];
+                }
         v = realloc(is->v, (is->n + 1) * sizeof(*v));
         if (!v)
                 return NULL;
@@ -607,6 +624,7 @@ static struct lb_session_info *info_for(struct infos *is, const char *session) {
         v[is->n] = (struct lb_session_info) { .start_s = -1, .session = strdup(session) };
         if (!v[is->n].session)
                 return NULL;
+        is->last = is->n;
         return &v[is->n++];
 }
 
