@@ -84,7 +84,8 @@ tests_integration_replay_writer_SOURCES = tests/integration/replay-writer.c
 tests_integration_replay_writer_CFLAGS = $(LB_COMMON_CFLAGS)
 tests_integration_replay_writer_LDADD = $(LB_COMMON_LIBS)
 TESTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh \
-	tests/integration/replay-real.sh
+	tests/integration/replay-real.sh tests/integration/replay-trust.sh
 dist_check_SCRIPTS += tests/integration/replay-journal.sh tests/integration/replay-spool.sh \
-	tests/integration/replay-real.sh
+	tests/integration/replay-real.sh tests/integration/replay-trust.sh
+EXTRA_DIST += tests/integration/replay-forge.c
 # --- end lockbox-replay ---

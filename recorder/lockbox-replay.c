@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "broker_client.h"
+#include "conf.h"
 #include "log.h"
 #include "replay-asciicast.h"
 #include "replay-records.h"
@@ -51,7 +52,8 @@ static void help(void) {
                "  --directory DIR      a directory of exported journal files\n"
                "  --file FILE          a journal file, or journal export format (repeatable)\n"
                "  --spool FILE|DIR     a spool file <session>.jsonl or a spool directory\n"
-               "  --writer-uid UID     also take journal entries written by this uid\n"
+               "  --trusted-uid UID    also take journal entries written by this uid (the\n"
+               "                       recorder's user on the host a journal came from)\n"
                "  --any-writer         take journal entries from every writer (not evidence)\n\n"
                "Commands:\n"
                "  list [--request ID] [--operator P] [--host H] [--since T] [--until T]\n"
@@ -105,10 +107,11 @@ static int load(const struct opts *o, const char *session, struct lb_recording *
         }
         if (rec->n == 0 && rec->malformed == 0) {
                 _cleanup_free_ char *s = safe(session);
-                log_error("%s: only journal entries written by users that are not the recorder "
-                          "(%zu); if the recorder ran under another uid on the recorded host, "
-                          "name it with --writer-uid UID",
-                          s, lb_reader_foreign(rd));
+                log_error("%s: no evidence: %zu untrusted journal entries claim session %s, "
+                          "ignored (written by users that are not the recorder; if the recorder "
+                          "ran under another uid on the recorded host, name it with "
+                          "--trusted-uid UID)",
+                          s, lb_reader_foreign(rd), s);
                 lb_reader_free(rd);
                 return EXIT_FAILURE;
         }
@@ -136,6 +139,50 @@ static int parse_time_arg(const char *s, int64_t *ret) {
         return -EINVAL;
 }
 
+/* What was ignored, on stderr (the table or JSON on stdout stays clean):
+ * each session that untrusted entries claim, those that claim a recorded
+ * session first, then the newest. */
+#define CLAIMS_SHOWN 20
+static bool is_listed(const struct lb_session_info *v, size_t n, const char *session) {
+        for (size_t k = 0; k < n; k++)
+                if (v[k].session && streq(v[k].session, session))
+                        return true;
+        return false;
+}
+
+static void report_untrusted(const struct lb_claims *c, const struct lb_session_info *v,
+                             size_t n) {
+        size_t shown = 0, named = 0, rest = 0, rest_s = 0;
+
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = c->n; i-- > 0;) {
+                        const struct lb_claim *cl = &c->v[i];
+                        bool real = is_listed(v, n, cl->session);
+                        if (real != (pass == 0))
+                                continue;
+                        named += cl->entries;
+                        if (shown >= CLAIMS_SHOWN) {
+                                rest += cl->entries;
+                                rest_s++;
+                                continue;
+                        }
+                        _cleanup_free_ char *s = safe(cl->session);
+                        fprintf(stderr, "lockbox-replay: %zu untrusted journal entr%s claim%s "
+                                "session %s, ignored%s\n", cl->entries,
+                                cl->entries == 1 ? "y" : "ies", cl->entries == 1 ? "s" : "", s,
+                                real ? " (a recorded session of that name exists: forged "
+                                       "entries?)"
+                                     : " (not evidence)");
+                        shown++;
+                }
+        if (rest_s > 0)
+                fprintf(stderr, "lockbox-replay: %zu more untrusted journal entries claim %zu "
+                        "older sessions, ignored\n", rest, rest_s);
+        if (c->total > named)
+                fprintf(stderr, "lockbox-replay: %zu untrusted journal entries without a session, "
+                        "ignored\n", c->total - named);
+}
+
 static int cmd_list(struct opts *o, int argc, char **argv) {
         static const struct option lo[] = {
                 { "request", required_argument, NULL, 'r' }, { "operator", required_argument, NULL, 'p' },
@@ -146,7 +193,8 @@ static int cmd_list(struct opts *o, int argc, char **argv) {
         const char *request = NULL, *operator_ = NULL, *host = NULL;
         int64_t since = INT64_MIN, until = INT64_MAX;
         struct lb_session_info *v = NULL;
-        size_t n = 0, foreign = 0;
+        size_t n = 0;
+        struct lb_claims untrusted = {};
         json_auto_t *arr = NULL;
         int c, r;
 
@@ -170,7 +218,7 @@ static int cmd_list(struct opts *o, int argc, char **argv) {
         if (optind != argc)
                 return usage_error("list takes no arguments");
 
-        r = lb_source_list(&o->src, &v, &n, &foreign);
+        r = lb_source_list(&o->src, &v, &n, &untrusted);
         if (r < 0) {
                 const char *hint = lb_source_hint(&o->src);
                 log_error("cannot read the recordings: %s%s%s", strerror(-r), hint ? "; " : "",
@@ -207,9 +255,8 @@ static int cmd_list(struct opts *o, int argc, char **argv) {
                 if (d)
                         puts(d);
         }
-        if (foreign > 0)
-                fprintf(stderr, "lockbox-replay: ignored %zu journal entries written by other users\n",
-                        foreign);
+        report_untrusted(&untrusted, v, n);
+        lb_claims_done(&untrusted);
         for (size_t i = 0; i < n; i++)
                 lb_session_info_done(&v[i]);
         free(v);
@@ -357,6 +404,7 @@ static int cmd_verify(struct opts *o, int argc, char **argv) {
                 _cleanup_free_ char *d = NULL;
                 json_object_set_new(j, "duplicates", json_integer((json_int_t) rec.duplicates));
                 json_object_set_new(j, "foreign_entries", json_integer((json_int_t) foreign));
+                json_object_set_new(j, "untrusted_entries", json_integer((json_int_t) foreign));
                 d = json_dumps(j, JSON_INDENT(2));
                 if (d)
                         puts(d);
@@ -369,9 +417,9 @@ static int cmd_verify(struct opts *o, int argc, char **argv) {
                 if (o->src.trust_all)
                         printf("note: --any-writer: journal entries of every writer were taken\n");
                 if (foreign > 0)
-                        printf("note: ignored %zu journal entries for this session written by "
-                               "other users (not evidence)\n",
-                               foreign);
+                        printf("WARNING: %zu untrusted journal entr%s claim%s session %s, ignored "
+                               "(written by users that are not the recorder: not evidence)\n",
+                               foreign, foreign == 1 ? "y" : "ies", foreign == 1 ? "s" : "", s);
                 if (v.ok)
                         printf("OK: %s: %zu records, seq 1-%" PRIu64 ", head %s\n", s, v.count,
                                v.last_seq, v.head);
@@ -790,7 +838,8 @@ int main(int argc, char **argv) {
                 { "json", no_argument, NULL, 'j' },            { "broker", required_argument, NULL, 'b' },
                 { "token-file", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },         { "writer-uid", required_argument, NULL, 'U' },
-                { "any-writer", no_argument, NULL, 'A' },      {},
+                { "any-writer", no_argument, NULL, 'A' },      { "trusted-uid", required_argument, NULL, 'U' },
+                {},
         };
         struct opts o = { .src.type = LB_SOURCE_JOURNAL };
         int c, nsrc = 0, r;
@@ -831,9 +880,9 @@ int main(int argc, char **argv) {
                 case 'U': {
                         uint64_t u;
                         if (lb_parse_u64(optarg, UINT32_MAX - 1, &u) < 0)
-                                return usage_error("--writer-uid: not a uid: %s", optarg);
+                                return usage_error("--trusted-uid: not a uid: %s", optarg);
                         if (lb_source_trust_uid(&o.src, (uid_t) u) < 0)
-                                return usage_error("too many --writer-uid");
+                                return usage_error("too many --trusted-uid");
                         break;
                 }
                 case 'A': o.src.trust_all = true; break;
@@ -846,7 +895,15 @@ int main(int argc, char **argv) {
                 }
         if (optind >= argc)
                 return usage_error("no command given");
-        lb_source_trust_default(&o.src);
+        {
+                /* the recorder's user as this host's configuration names it
+                 * (an unreadable or missing file: the default name) */
+                struct lb_host_conf conf;
+                lb_host_conf_init(&conf);
+                (void) lb_host_conf_load(&conf, NULL, false, NULL, NULL);
+                lb_source_trust_default(&o.src, conf.record_user);
+                lb_host_conf_done(&conf);
+        }
         cmd = argv[optind];
         argc -= optind;
         argv += optind;

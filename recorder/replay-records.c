@@ -68,41 +68,121 @@ static int rec_parse(const char *line, size_t len, struct lb_rec *ret) {
         return 0;
 }
 
-static int cmp_seq(const void *a, const void *b) {
+static int cmp_seq(const void *a, const void *b, void *userdata) {
         const struct lb_rec *x = a, *y = b;
-        return x->seq < y->seq ? -1 : x->seq > y->seq;
+        struct lb_recording *r = userdata;
+
+        r->comparisons++;
+        if (x->seq != y->seq)
+                return x->seq < y->seq ? -1 : 1;
+        return x->order < y->order ? -1 : x->order > y->order;
 }
 
-void lb_recording_sort(struct lb_recording *r) {
-        if (!r->sorted && r->n > 1)
-                qsort(r->recs, r->n, sizeof(r->recs[0]), cmp_seq);
-        r->sorted = true;
+/* Index of seq in the sorted part, or -1. */
+static ssize_t find_sorted(struct lb_recording *r, uint64_t seq) {
+        size_t lo = 0, hi = r->sorted_n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                r->comparisons++;
+                if (r->recs[mid].seq == seq)
+                        return (ssize_t) mid;
+                if (r->recs[mid].seq < seq)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -1;
 }
 
-const struct lb_rec *lb_recording_find(struct lb_recording *r, uint64_t seq) {
-        struct lb_rec key = { .seq = seq };
-
-        lb_recording_sort(r);
-        return bsearch(&key, r->recs, r->n, sizeof(r->recs[0]), cmp_seq);
-}
-
+/* Conflicts are appended as found; verify sorts them and drops repeats. */
 static int add_conflict(struct lb_recording *r, uint64_t seq) {
-        uint64_t *c;
-
-        for (size_t i = 0; i < r->n_conflicts; i++)
-                if (r->conflicts[i] == seq)
-                        return 0;
-        c = realloc(r->conflicts, (r->n_conflicts + 1) * sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        r->conflicts = c;
+        if ((r->n_conflicts & (r->n_conflicts - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+                size_t cap = r->n_conflicts ? r->n_conflicts * 2 : 4;
+                uint64_t *c = realloc(r->conflicts, cap * sizeof(*c));
+                if (!c)
+                        return -ENOMEM;
+                r->conflicts = c;
+        }
         r->conflicts[r->n_conflicts++] = seq;
         return 0;
 }
 
+/* A record with the seq of old: dropped, as a duplicate or a conflict. */
+static int same_seq(struct lb_recording *r, const struct lb_rec *old, struct lb_rec *rec) {
+        bool same = old->line_len == rec->line_len && memcmp(old->line, rec->line, rec->line_len) == 0;
+        uint64_t seq = old->seq;
+
+        rec_done(rec);
+        if (same) {
+                r->duplicates++;
+                return 0;
+        }
+        return add_conflict(r, seq);
+}
+
+/* Sorts the records that arrived out of order (by seq, then arrival), drops
+ * their duplicates and conflicts, and merges them into the sorted part. */
+static int sort_in(struct lb_recording *r) {
+        struct lb_rec *tail = r->recs + r->sorted_n, *merged;
+        size_t nt = r->n - r->sorted_n, u = 0, i = 0, j = 0, k = 0;
+        int ret = 0;
+
+        if (nt == 0) {
+                r->sorted = true;
+                return 0;
+        }
+        qsort_r(tail, nt, sizeof(*tail), cmp_seq, r);
+        for (size_t t = 0; t < nt; t++) {
+                if (u > 0 && tail[u - 1].seq == tail[t].seq) {
+                        int k2 = same_seq(r, &tail[u - 1], &tail[t]);
+                        if (k2 < 0)
+                                ret = k2;
+                        continue;
+                }
+                tail[u++] = tail[t];
+        }
+        nt = u;
+        merged = malloc((r->sorted_n + nt) * sizeof(*merged));
+        if (!merged) {
+                /* keep going without the merge buffer: sort the lot in place */
+                r->n = r->sorted_n + nt;
+                qsort_r(r->recs, r->n, sizeof(*r->recs), cmp_seq, r);
+                r->sorted_n = r->n;
+                r->sorted = true;
+                return ret;
+        }
+        while (i < r->sorted_n && j < nt) {
+                r->comparisons++;
+                merged[k++] = r->recs[i].seq < tail[j].seq ? r->recs[i++] : tail[j++];
+        }
+        while (i < r->sorted_n)
+                merged[k++] = r->recs[i++];
+        while (j < nt)
+                merged[k++] = tail[j++];
+        memcpy(r->recs, merged, k * sizeof(*merged));
+        free(merged);
+        r->n = r->sorted_n = k;
+        r->sorted = true;
+        return ret;
+}
+
+void lb_recording_sort(struct lb_recording *r) {
+        if (!r->sorted)
+                (void) sort_in(r);
+}
+
+const struct lb_rec *lb_recording_find(struct lb_recording *r, uint64_t seq) {
+        ssize_t i;
+
+        lb_recording_sort(r);
+        i = find_sorted(r, seq);
+        return i < 0 ? NULL : &r->recs[i];
+}
+
 int lb_recording_add_line(struct lb_recording *r, const char *line, size_t len) {
         struct lb_rec rec;
-        const struct lb_rec *old = NULL;
+        bool in_order;
         int k;
 
         k = rec_parse(line, len, &rec);
@@ -110,20 +190,19 @@ int lb_recording_add_line(struct lb_recording *r, const char *line, size_t len) 
                 r->malformed++;
         if (k < 0)
                 return k;
+        rec.order = r->arrivals++;
 
-        /* Records mostly arrive in order: check the last one before searching. */
-        if (r->n > 0 && r->recs[r->n - 1].seq == rec.seq)
-                old = &r->recs[r->n - 1];
-        else if (r->n > 0 && (!r->sorted || r->recs[r->n - 1].seq > rec.seq))
-                old = lb_recording_find(r, rec.seq);
-        if (old) {
-                bool same = old->line_len == rec.line_len && memcmp(old->line, rec.line, len) == 0;
-                rec_done(&rec);
-                if (same) {
-                        r->duplicates++;
-                        return 0;
-                }
-                return add_conflict(r, old->seq);
+        /* Records mostly arrive in order: the last one first, then a binary
+         * search of the sorted part; anything else waits for sort_in(). */
+        in_order = r->sorted_n == r->n && (r->n == 0 || r->recs[r->n - 1].seq < rec.seq);
+        if (!in_order) {
+                ssize_t i;
+                if (r->sorted_n == r->n && r->recs[r->n - 1].seq == rec.seq)
+                        i = (ssize_t) r->n - 1;
+                else
+                        i = find_sorted(r, rec.seq);
+                if (i >= 0)
+                        return same_seq(r, &r->recs[i], &rec);
         }
         if (r->n >= LB_REPLAY_RECORDS_MAX) {
                 rec_done(&rec);
@@ -139,11 +218,10 @@ int lb_recording_add_line(struct lb_recording *r, const char *line, size_t len) 
                 r->recs = p;
                 r->cap = cap;
         }
-        if (r->n > 0 && r->recs[r->n - 1].seq > rec.seq)
-                r->sorted = false;
-        else if (r->n == 0)
-                r->sorted = true;
         r->recs[r->n++] = rec;
+        if (in_order)
+                r->sorted_n = r->n;
+        r->sorted = r->sorted_n == r->n;
         return 1;
 }
 
@@ -179,12 +257,20 @@ void lb_verify_done(struct lb_verify *v) {
 
 static int add_problem(struct lb_verify *v, enum lb_problem_kind kind, uint64_t first,
                        uint64_t last, uint64_t other) {
-        struct lb_problem *p = realloc(v->problems, (v->n_problems + 1) * sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        v->problems = p;
-        p[v->n_problems++] = (struct lb_problem) { kind, first, last, other };
+        if ((v->n_problems & (v->n_problems - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+                size_t cap = v->n_problems ? v->n_problems * 2 : 4;
+                struct lb_problem *p = realloc(v->problems, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                v->problems = p;
+        }
+        v->problems[v->n_problems++] = (struct lb_problem) { kind, first, last, other };
         return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return x < y ? -1 : x > y;
 }
 
 static bool hash_is(const char *prev, json_t *obj, const char *want) {
@@ -255,8 +341,11 @@ int lb_recording_verify(struct lb_recording *r, struct lb_verify *ret) {
         }
         if (r->malformed > 0 && (k = add_problem(&v, LB_PROBLEM_MALFORMED, r->malformed, 0, 0)) < 0)
                 goto fail;
+        if (r->n_conflicts > 1)
+                qsort(r->conflicts, r->n_conflicts, sizeof(r->conflicts[0]), cmp_u64);
         for (size_t i = 0; i < r->n_conflicts; i++)
-                if ((k = add_problem(&v, LB_PROBLEM_CONFLICT, r->conflicts[i], 0, 0)) < 0)
+                if ((i == 0 || r->conflicts[i] != r->conflicts[i - 1]) &&
+                    (k = add_problem(&v, LB_PROBLEM_CONFLICT, r->conflicts[i], 0, 0)) < 0)
                         goto fail;
         if (r->recs[0].seq != 1 || !streq(r->recs[0].kind, "start"))
                 if ((k = add_problem(&v, LB_PROBLEM_NO_START, 0, 0, 0)) < 0)

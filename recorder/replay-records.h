@@ -26,12 +26,19 @@ struct lb_rec {
         json_t *obj;
         char *line;           /* the record exactly as read, without '\n' */
         size_t line_len;
+        uint64_t order;       /* arrival: of two records with one seq, the first wins */
 };
 
+/* recs[0..sorted_n) is ordered by seq with no seq twice; records that
+ * arrive out of order go after it, unsorted, and are sorted and merged in
+ * one pass when needed (O(N log N) in all, whatever the order of arrival). */
 struct lb_recording {
         struct lb_rec *recs;
         size_t n, cap;
-        bool sorted;
+        size_t sorted_n;
+        bool sorted;           /* sorted_n == n */
+        uint64_t arrivals;
+        uint64_t comparisons;  /* seq comparisons made (tests bound them) */
         /* problems seen while adding */
         size_t malformed;      /* lines that are not a record */
         uint64_t *conflicts;   /* seqs seen twice with different content */
@@ -42,7 +49,10 @@ struct lb_recording {
 void lb_recording_done(struct lb_recording *r);
 /* Adds one record line (no trailing '\n'). A line that is not a record is
  * counted as malformed (returns -EBADMSG); an identical re-send is dropped;
- * a different record with a seq already seen is kept aside as a conflict. */
+ * a different record with a seq already seen is kept aside as a conflict.
+ * Returns 1 when added, 0 when found a duplicate or conflict at once (one
+ * among records that arrived out of order is found, and counted, when they
+ * are sorted in). */
 int lb_recording_add_line(struct lb_recording *r, const char *line, size_t len);
 /* Adds every '\n'-terminated line of a LOCKBOX_RECORDS field or spool chunk;
  * returns the number of records added or -errno (ENOMEM only). */

@@ -73,6 +73,19 @@ static bool csi_allowed(const uint8_t *seq, size_t len) {
         }
 }
 
+/* A C0 control (other than ESC, CAN, SUB, which each state handles) met
+ * inside an escape or control sequence: a terminal executes it there as in
+ * ground and goes on with the sequence, so it gets ground's rule in every
+ * state: ENQ (answerback) is dropped, the others are kept. */
+static size_t c0_in_sequence(struct lb_sanitizer *s, uint8_t *o, size_t k, uint8_t c) {
+        if (c == ENQ) {
+                s->dropped++;
+                return k;
+        }
+        o[k] = c;
+        return k + 1;
+}
+
 static size_t emit(uint8_t *o, size_t k, const uint8_t *p, size_t n) {
         memcpy(o + k, p, n);
         return k + n;
@@ -146,7 +159,7 @@ size_t lb_sanitize(struct lb_sanitizer *s, const void *in, size_t n, void *out) 
                         } else if (c == CAN || c == SUB) {
                                 s->state = LB_SAN_GROUND;
                         } else if (c < 0x20) {
-                                o[k++] = c; /* C0 executes inside an escape */
+                                k = c0_in_sequence(s, o, k, c); /* C0 executes inside an escape */
                         } else if (c >= 0x20 && c <= 0x2f) {
                                 s->seq[0] = ESC;
                                 s->seq[1] = c;
@@ -176,7 +189,7 @@ size_t lb_sanitize(struct lb_sanitizer *s, const void *in, size_t n, void *out) 
                         } else if (c == ESC) {
                                 s->state = LB_SAN_ESC;
                         } else if (c < 0x20) {
-                                o[k++] = c;
+                                k = c0_in_sequence(s, o, k, c);
                         } else if (c >= 0x7f) {
                                 s->dropped++;
                                 s->state = LB_SAN_GROUND;
@@ -205,7 +218,7 @@ size_t lb_sanitize(struct lb_sanitizer *s, const void *in, size_t n, void *out) 
                                 s->dropped++;
                                 s->state = LB_SAN_ESC;
                         } else if (c < 0x20) {
-                                o[k++] = c;
+                                k = c0_in_sequence(s, o, k, c);
                         } else if (c >= 0x20 && c <= 0x3f) {
                                 if (s->len < LB_SANITIZE_CSI_MAX - 1)
                                         s->seq[s->len++] = c;

@@ -16,6 +16,9 @@
  *  - C1 controls written as UTF-8 (U+0080..U+009F): CSI becomes ESC [ and is
  *    checked as above, string starters are dropped with their strings, the
  *    rest is dropped.
+ * A C0 control met inside an escape or control sequence is executed there by
+ * a terminal, so it gets ground's rule in every state: ENQ is dropped, the
+ * rest kept (ESC, CAN and SUB end or restart the sequence).
  * Dropped sequences vanish; nothing is put in their place. */
 
 #include <stddef.h>

@@ -17,7 +17,6 @@
 #include "util.h"
 
 #define RECORDER_USER "lockbox-rec"
-#define RECORDER_EXE LOCKBOX_LIBEXECDIR "/lockbox-record"
 #define SPOOL_READ_MAX (64U * 1024 * 1024)
 
 static const char *const message_ids[] = {
@@ -29,8 +28,8 @@ static const char *const message_ids[] = {
         "fa52885c31594338b07a7aedc5f2bef2", /* note */
 };
 
-void lb_source_trust_default(struct lb_source *s) {
-        struct passwd *pw = getpwnam(RECORDER_USER);
+void lb_source_trust_default(struct lb_source *s, const char *record_user) {
+        struct passwd *pw = getpwnam(isempty(record_user) ? RECORDER_USER : record_user);
 
         (void) lb_source_trust_uid(s, 0);
         if (pw)
@@ -47,6 +46,47 @@ int lb_source_trust_uid(struct lb_source *s, uid_t uid) {
         return 0;
 }
 
+void lb_claims_done(struct lb_claims *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->v[i].session);
+        free(c->v);
+        *c = (struct lb_claims) {};
+}
+
+/* Untrusted writers choose how many sessions they claim: past this many,
+ * claims are only counted (the search stays bounded). */
+#define CLAIMS_MAX 256
+
+int lb_claims_add(struct lb_claims *c, const char *session, size_t len) {
+        struct lb_claim *v;
+
+        c->total++;
+        if (!session || len == 0)
+                return 0;
+        /* an entry mostly claims the session the one before it claimed */
+        if (c->n > 0 && strlen(c->v[c->n - 1].session) == len &&
+            memcmp(c->v[c->n - 1].session, session, len) == 0) {
+                c->v[c->n - 1].entries++;
+                return 0;
+        }
+        for (size_t i = 0; i < c->n; i++)
+                if (strlen(c->v[i].session) == len && memcmp(c->v[i].session, session, len) == 0) {
+                        c->v[i].entries++;
+                        return 0;
+                }
+        if (c->n >= CLAIMS_MAX)
+                return 0; /* counted in total only */
+        v = realloc(c->v, (c->n + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        c->v = v;
+        v[c->n].session = strndup(session, len);
+        if (!v[c->n].session)
+                return -ENOMEM;
+        v[c->n++].entries = 1;
+        return 0;
+}
+
 struct lb_reader {
         const struct lb_source *src;
         char *session;
@@ -55,7 +95,7 @@ struct lb_reader {
         int fd, ino;
         char *path;
         struct lb_buf partial;
-        size_t foreign;
+        struct lb_claims untrusted;
         bool checked_session;
 };
 
@@ -71,6 +111,7 @@ void lb_reader_free(struct lb_reader *rd) {
         free(rd->session);
         free(rd->path);
         lb_buf_done(&rd->partial);
+        lb_claims_done(&rd->untrusted);
         free(rd);
 }
 
@@ -115,14 +156,12 @@ static int add_message_ids(sd_journal *j) {
         return 0;
 }
 
-static bool writer_trusted(const struct lb_source *s, const char *uid_s, size_t uid_len,
-                           const char *exe, size_t exe_len) {
+/* Only the uid journald took from the kernel decides (see the header). */
+static bool writer_trusted(const struct lb_source *s, const char *uid_s, size_t uid_len) {
         char buf[32];
         uint64_t uid;
 
         if (s->trust_all)
-                return true;
-        if (exe && exe_len == sizeof(RECORDER_EXE) - 1 && memcmp(exe, RECORDER_EXE, exe_len) == 0)
                 return true;
         if (!uid_s || uid_len == 0 || uid_len >= sizeof(buf))
                 return false;
@@ -139,21 +178,22 @@ static bool writer_trusted(const struct lb_source *s, const char *uid_s, size_t 
 static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
         const void *d;
         size_t l;
-        _cleanup_free_ char *exe = NULL;
-        size_t exe_len = 0;
 
         if (s->trust_all)
                 return true;
-        if (sd_journal_get_data(j, "_EXE", &d, &l) >= 0 && l > 5) {
-                exe_len = l - 5;
-                exe = malloc(exe_len);
-                if (!exe)
-                        return false;
-                memcpy(exe, (const char *) d + 5, exe_len);
-        }
         if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l <= 5)
-                return writer_trusted(s, NULL, 0, exe, exe_len);
-        return writer_trusted(s, (const char *) d + 5, l - 5, exe, exe_len);
+                return false;
+        return writer_trusted(s, (const char *) d + 5, l - 5);
+}
+
+/* Counts an untrusted entry under the session it claims. */
+static int entry_claim(struct lb_claims *c, sd_journal *j) {
+        const void *d;
+        size_t l;
+
+        if (sd_journal_get_data(j, "LOCKBOX_SESSION", &d, &l) < 0 || l <= 16)
+                return lb_claims_add(c, NULL, 0);
+        return lb_claims_add(c, (const char *) d + 16, MIN(l - 16, (size_t) 256));
 }
 
 /* ---- journal export format (journalctl -o export) ---- */
@@ -161,12 +201,12 @@ static bool entry_trusted(const struct lb_source *s, sd_journal *j) {
 #define EXPORT_FIELD_MAX (64U * 1024 * 1024)
 
 struct export_entry {
-        struct lb_buf session, msgid, uid, exe, records;
+        struct lb_buf session, msgid, uid, records;
         bool has_records;
 };
 
 static void export_entry_reset(struct export_entry *e) {
-        e->session.n = e->msgid.n = e->uid.n = e->exe.n = e->records.n = 0;
+        e->session.n = e->msgid.n = e->uid.n = e->records.n = 0;
         e->has_records = false;
 }
 
@@ -174,7 +214,6 @@ static void export_entry_done(struct export_entry *e) {
         lb_buf_done(&e->session);
         lb_buf_done(&e->msgid);
         lb_buf_done(&e->uid);
-        lb_buf_done(&e->exe);
         lb_buf_done(&e->records);
 }
 
@@ -186,8 +225,6 @@ static struct lb_buf *export_slot(struct export_entry *e, const char *name, size
                 return &e->msgid;
         if (IS("_UID"))
                 return &e->uid;
-        if (IS("_EXE"))
-                return &e->exe;
         if (IS("LOCKBOX_RECORDS")) {
                 e->has_records = true;
                 return &e->records;
@@ -267,7 +304,7 @@ static bool is_recorder_id(const struct lb_buf *b, bool listing) {
 
 /* Calls fn for each trusted recorder entry (of session, if given). */
 static int export_foreach(const struct lb_source *s, const char *session, bool listing,
-                          size_t *foreign,
+                          struct lb_claims *untrusted,
                           int (*fn)(struct export_entry *e, void *ud), void *ud) {
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
@@ -286,8 +323,10 @@ static int export_foreach(const struct lb_source *s, const char *session, bool l
                         if (session && (e.session.n != strlen(session) ||
                                         memcmp(e.session.p, session, e.session.n) != 0))
                                 continue;
-                        if (!writer_trusted(s, e.uid.p, e.uid.n, e.exe.p, e.exe.n)) {
-                                (*foreign)++;
+                        if (!writer_trusted(s, e.uid.p, e.uid.n)) {
+                                r = lb_claims_add(untrusted, e.session.p, MIN(e.session.n, (size_t) 256));
+                                if (r < 0)
+                                        break;
                                 continue;
                         }
                         r = fn(&e, ud);
@@ -471,7 +510,9 @@ static int journal_read(struct lb_reader *rd, struct lb_recording *r) {
                 if (k == 0)
                         break;
                 if (!entry_trusted(rd->src, rd->j)) {
-                        rd->foreign++;
+                        k = lb_claims_add(&rd->untrusted, rd->session, strlen(rd->session));
+                        if (k < 0)
+                                return k;
                         continue;
                 }
                 if (entry_records(rd->j, &p, &l) < 0) {
@@ -492,7 +533,7 @@ int lb_reader_read(struct lb_reader *rd, struct lb_recording *r) {
                 int k;
                 if (rd->checked_session)
                         return 0; /* read once */
-                k = export_foreach(rd->src, rd->session, false, &rd->foreign, export_add, r);
+                k = export_foreach(rd->src, rd->session, false, &rd->untrusted, export_add, r);
                 if (k < 0)
                         return k;
                 rd->checked_session = true;
@@ -555,7 +596,7 @@ int lb_reader_wait(struct lb_reader *rd, int extra_fd, int timeout_ms) {
 }
 
 size_t lb_reader_foreign(const struct lb_reader *rd) {
-        return rd->foreign;
+        return rd->untrusted.total;
 }
 
 /* ---- list ---- */
@@ -563,14 +604,19 @@ size_t lb_reader_foreign(const struct lb_reader *rd) {
 struct infos {
         struct lb_session_info *v;
         size_t n;
+        size_t last; /* the session found last: entries of one session come together */
 };
 
 static struct lb_session_info *info_for(struct infos *is, const char *session) {
         struct lb_session_info *v;
 
+        if (is->last < is->n && is->v[is->last].session && streq(is->v[is->last].session, session))
+                return &is->v[is->last];
         for (size_t i = 0; i < is->n; i++)
-                if (is->v[i].session && streq(is->v[i].session, session))
+                if (is->v[i].session && streq(is->v[i].session, session)) {
+                        is->last = i;
                         return &is->v[i];
+                }
         v = realloc(is->v, (is->n + 1) * sizeof(*v));
         if (!v)
                 return NULL;
@@ -578,6 +624,7 @@ static struct lb_session_info *info_for(struct infos *is, const char *session) {
         v[is->n] = (struct lb_session_info) { .start_s = -1, .session = strdup(session) };
         if (!v[is->n].session)
                 return NULL;
+        is->last = is->n;
         return &v[is->n++];
 }
 
@@ -596,7 +643,7 @@ static void fold_lines(struct lb_session_info *info, const char *p, size_t len) 
         }
 }
 
-static int list_journal(const struct lb_source *s, struct infos *is, size_t *foreign) {
+static int list_journal(const struct lb_source *s, struct infos *is, struct lb_claims *untrusted) {
         sd_journal *j = NULL;
         int r;
 
@@ -620,7 +667,8 @@ static int list_journal(const struct lb_source *s, struct infos *is, size_t *for
                 struct lb_session_info *info;
 
                 if (!entry_trusted(s, j)) {
-                        (*foreign)++;
+                        if ((r = entry_claim(untrusted, j)) < 0)
+                                goto out;
                         continue;
                 }
                 if (sd_journal_get_data(j, "LOCKBOX_SESSION", &d, &l) < 0 || l <= 16 ||
@@ -729,18 +777,19 @@ static int cmp_info(const void *a, const void *b) {
 }
 
 int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size_t *ret_n,
-                   size_t *ret_foreign) {
+                   struct lb_claims *ret_untrusted) {
         struct infos is = {};
-        size_t foreign = 0;
+        struct lb_claims untrusted = {};
         int r;
 
         if (s->type == LB_SOURCE_SPOOL)
                 r = list_spool(s, &is);
         else if (s->type == LB_SOURCE_EXPORT)
-                r = export_foreach(s, NULL, true, &foreign, export_fold, &is);
+                r = export_foreach(s, NULL, true, &untrusted, export_fold, &is);
         else
-                r = list_journal(s, &is, &foreign);
+                r = list_journal(s, &is, &untrusted);
         if (r < 0) {
+                lb_claims_done(&untrusted);
                 for (size_t i = 0; i < is.n; i++)
                         lb_session_info_done(&is.v[i]);
                 free(is.v);
@@ -750,8 +799,10 @@ int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size
                 qsort(is.v, is.n, sizeof(is.v[0]), cmp_info);
         *ret = is.v;
         *ret_n = is.n;
-        if (ret_foreign)
-                *ret_foreign = foreign;
+        if (ret_untrusted)
+                *ret_untrusted = untrusted;
+        else
+                lb_claims_done(&untrusted);
         return 0;
 }
 

@@ -30,12 +30,30 @@ struct lb_source {
         bool trust_all;  /* --any-writer: take every entry (say so) */
 };
 
-/* Trusted writers: root, the local recorder service user (lockbox-rec) and
- * any process whose executable (journald's _EXE) is the installed
- * lockbox-record. lb_source_trust_uid() adds one (for journal files from a
- * host where the recorder's user has another uid). */
-void lb_source_trust_default(struct lb_source *s);
+/* Trusted writers are named by journald's _UID only, a credential journald
+ * takes from the kernel (SCM_CREDENTIALS) and no sender can choose: root and
+ * the recorder's service user (record_user, given by name; NULL:
+ * lockbox-rec). Nothing else counts: not _EXE or _COMM (a local user runs
+ * the recorder's binary without its setuid bit, under no_new_privs, with
+ * LD_PRELOAD), not the entry's own fields. lb_source_trust_uid() adds one
+ * (journal files collected from a host where the recorder's user has another
+ * uid). */
+void lb_source_trust_default(struct lb_source *s, const char *record_user);
 int lb_source_trust_uid(struct lb_source *s, uid_t uid);
+
+/* Untrusted entries that carry the recorder's MESSAGE_IDs, by the session
+ * they claim (LOCKBOX_SESSION), in the order first seen. */
+struct lb_claim {
+        char *session;
+        size_t entries;
+};
+struct lb_claims {
+        struct lb_claim *v;
+        size_t n;
+        size_t total;  /* every untrusted entry, with or without a session */
+};
+void lb_claims_done(struct lb_claims *c);
+int lb_claims_add(struct lb_claims *c, const char *session, size_t len);
 
 struct lb_reader;
 /* With follow, change notification is set up before the first read, so
@@ -52,9 +70,10 @@ int lb_reader_wait(struct lb_reader *rd, int extra_fd, int timeout_ms);
 size_t lb_reader_foreign(const struct lb_reader *rd);
 void lb_reader_free(struct lb_reader *rd);
 
-/* Every session the source holds (start, end and cmd records). */
+/* Every session the source holds (start, end and cmd records), and the
+ * untrusted entries that were ignored (ret_untrusted may be NULL). */
 int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size_t *ret_n,
-                   size_t *ret_foreign);
+                   struct lb_claims *ret_untrusted);
 
 /* An explanation to add when a source is unreadable or empty for a
  * non-root user ("are you in the systemd-journal group?"), or NULL. */

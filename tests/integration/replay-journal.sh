@@ -190,7 +190,7 @@ lb_pass "a systemd-journal member reads recordings; others are told about the gr
 # --- anyone can write to the journal: entries for this session from another
 # user are not evidence (they would otherwise collide with seq 1..)
 runuser -u lbxrpnone -- "$W" --journal --session "$S" out:"$T/text" end || lb_fail "forging writer"
-lb_wait_for 100 sh -c "'$R' verify '$S' | grep -q 'ignored 3 journal entries'" ||
+lb_wait_for 100 sh -c "'$R' verify '$S' | grep -q \"^WARNING: 3 untrusted journal entries claim session $S, ignored\"" ||
     lb_fail "forged entries not reported: $("$R" verify "$S")"
 "$R" verify "$S" > /dev/null || lb_fail "forged entries broke verification"
 "$R" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "forged entries reached play"

@@ -349,6 +349,110 @@ START_TEST(test_asciicast_export) {
 }
 END_TEST
 
+/* A chain of n records: start, out..., end (lines[i] has seq i + 1). */
+static char **big_chain(size_t n) {
+        char **v = calloc(n, sizeof(char *));
+        char prev[LB_CHAIN_HEX_LEN + 1] = LB_CHAIN_ZERO;
+
+        ck_assert_ptr_nonnull(v);
+        for (size_t i = 0; i < n; i++) {
+                char h[LB_CHAIN_HEX_LEN + 1];
+                json_t *o = json_pack("{s:s, s:I, s:I}", "kind",
+                                      i == 0 ? "start" : i == n - 1 ? "end" : "out", "seq",
+                                      (json_int_t) (i + 1), "t", (json_int_t) i);
+                ck_assert_int_eq(lb_chain_hash(prev, o, (const char *const[]) { "hash", NULL }, h), 0);
+                json_object_set_new(o, "hash", json_string(h));
+                strcpy(prev, h);
+                v[i] = json_dumps(o, LB_CANON_FLAGS);
+                json_decref(o);
+        }
+        return v;
+}
+
+static uint64_t log2_ceil(size_t n) {
+        uint64_t l = 0;
+        while (((size_t) 1 << l) < n)
+                l++;
+        return l;
+}
+
+/* Replay is O(N log N) whatever the order of arrival: 200,000 records
+ * reversed (the worst case of the old insert, which re-sorted every time)
+ * come out in order with at most 4 N log2 N comparisons. Counted, not
+ * timed. */
+START_TEST(test_reversed_is_n_log_n) {
+        const size_t n = 200000;
+        char **v = big_chain(n);
+        struct lb_recording rec = {};
+        struct lb_verify ver;
+        uint64_t bound = 4 * (uint64_t) n * log2_ceil(n);
+
+        for (size_t i = n; i-- > 0;)
+                ck_assert_int_eq(lb_recording_add_line(&rec, v[i], strlen(v[i])), 1);
+        /* re-sent, in reverse again: every one a duplicate */
+        for (size_t i = n; i-- > 0;)
+                lb_recording_add_line(&rec, v[i], strlen(v[i]));
+        ck_assert_int_eq(lb_recording_verify(&rec, &ver), 0);
+        ck_assert_msg(ver.ok, "%zu problems", ver.n_problems);
+        ck_assert_uint_eq(ver.count, n);
+        ck_assert_uint_eq(rec.n, n);
+        ck_assert_uint_eq(rec.duplicates, n);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_uint_eq(rec.recs[i].seq, i + 1);
+        ck_assert_msg(rec.comparisons <= bound, "%llu comparisons for %zu records (bound %llu)",
+                      (unsigned long long) rec.comparisons, n, (unsigned long long) bound);
+        lb_verify_done(&ver);
+        lb_recording_done(&rec);
+
+        /* interleaved from both ends, and each record twice in a row */
+        rec = (struct lb_recording) {};
+        for (size_t i = 0; i < n / 2; i++) {
+                const char *a = v[n - 1 - i], *b = v[i];
+                lb_recording_add_line(&rec, a, strlen(a));
+                lb_recording_add_line(&rec, a, strlen(a));
+                lb_recording_add_line(&rec, b, strlen(b));
+        }
+        ck_assert_int_eq(lb_recording_verify(&rec, &ver), 0);
+        ck_assert(ver.ok);
+        ck_assert_uint_eq(rec.duplicates, n / 2);
+        ck_assert_msg(rec.comparisons <= bound, "%llu comparisons (interleaved)",
+                      (unsigned long long) rec.comparisons);
+        lb_verify_done(&ver);
+        lb_recording_done(&rec);
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+END_TEST
+
+/* Out-of-order records that repeat a seq: an identical one is a duplicate,
+ * a different one a conflict (the first to arrive is kept), once sorted in. */
+START_TEST(test_out_of_order_duplicates_and_conflicts) {
+        struct lb_recording rec = {};
+        struct lb_verify ver;
+        _cleanup_free_ char *other = NULL;
+
+        build();
+        other = replace(lines[2], "b3V0IDIK", "b3V0IDkK");
+        ck_assert_ptr_nonnull(other);
+        lb_recording_add_line(&rec, lines[5], strlen(lines[5]));
+        ck_assert_int_eq(lb_recording_add_line(&rec, lines[2], strlen(lines[2])), 1);
+        lb_recording_add_line(&rec, lines[2], strlen(lines[2]));
+        lb_recording_add_line(&rec, other, strlen(other));
+        lb_recording_add_line(&rec, other, strlen(other));
+        for (int i = 0; i < N; i++)
+                lb_recording_add_line(&rec, lines[i], strlen(lines[i]));
+        ck_assert_int_eq(lb_recording_verify(&rec, &ver), 0);
+        ck_assert_uint_eq(rec.n, N);
+        ck_assert_str_eq(lb_recording_find(&rec, 3)->line, lines[2]);
+        ck_assert(has_problem(&ver, LB_PROBLEM_CONFLICT, 3, 0));
+        ck_assert_uint_eq(ver.n_problems, 1); /* one conflict, named once */
+        ck_assert_uint_eq(rec.duplicates, 3); /* lines[2] twice more, lines[5] once */
+        lb_verify_done(&ver);
+        lb_recording_done(&rec);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("replay-records");
         TCase *tc = tcase_create("core");
@@ -364,6 +468,9 @@ int main(void) {
         tcase_add_test(tc, test_argv);
         tcase_add_test(tc, test_asciicast_encoding);
         tcase_add_test(tc, test_asciicast_export);
+        tcase_add_test(tc, test_reversed_is_n_log_n);
+        tcase_add_test(tc, test_out_of_order_duplicates_and_conflicts);
+        tcase_set_timeout(tc, 120);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -48,6 +48,63 @@ START_TEST(test_plain_and_sgr_kept) {
 }
 END_TEST
 
+/* Fuzz finding: ENQ (answerback) passed inside ESC, ESC-intermediate and CSI
+ * states. The class: every C0 control inside every escape state follows the
+ * rule of ground (ENQ dropped, others executed, i.e. kept), whatever the
+ * chunking. */
+START_TEST(test_enq_inside_sequences) {
+        CHECK("\033\005", "");
+        CHECK("\033[\005m", "\033[m");
+        CHECK("\033(\005B", "\033(B");
+        CHECK("a\033[1;\0052m\005b", "a\033[1;2mb");
+        CHECK("\033#\0058", "\033#8");
+        CHECK("\033( \005B", "\033( B");
+        CHECK("\xc2\x9b\005m", "\033[m");
+}
+END_TEST
+
+START_TEST(test_c0_in_every_escape_state) {
+        /* prefix, the final that completes it, and what stays of the sequence */
+        static const struct { const char *pre, *fin, *kept; } states[] = {
+                { "\033", "7", "\0337" },            /* ESC */
+                { "\033(", "B", "\033(B" },          /* ESC intermediate */
+                { "\033(%", "5", "\033(%5" },        /* two intermediates */
+                { "\033[", "m", "\033[m" },          /* CSI entry */
+                { "\033[1;2", "m", "\033[1;2m" },    /* CSI parameters */
+                { "\033[?", "h", "\033[?h" },        /* CSI private marker */
+                { "\033[1 ", "q", "\033[1 q" },      /* CSI intermediate */
+                { "\xc2\x9b", "m", "\033[m" },       /* CSI as UTF-8 C1 */
+                { "\033[", "n", "" },                /* CSI dropped (DSR) */
+        };
+        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+                for (int c = 0; c < 0x20; c++) {
+                        char in[32], want[32];
+                        size_t pl = strlen(states[i].pre), len;
+
+                        if (c == 0x1b || c == 0x18 || c == 0x1a)
+                                continue; /* they end or restart a sequence */
+                        memcpy(in, states[i].pre, pl);
+                        in[pl] = (char) c;
+                        strcpy(in + pl + 1, states[i].fin);
+                        len = pl + 1 + strlen(states[i].fin);
+                        /* a C0 executes where it is met: it comes out first */
+                        want[0] = (char) c;
+                        strcpy(want + (c == 0x05 ? 0 : 1), states[i].kept);
+                        for (size_t ch = 0; ch <= len; ch++) {
+                                char *got = san(in, len, ch);
+                                size_t gl = c == 0 ? 1 + strlen(got + 1) : strlen(got);
+                                ck_assert_msg(!memchr(got, 0x05, gl),
+                                              "state %zu, byte 0x%02x, chunk %zu: ENQ passed", i, c, ch);
+                                if (c != 0) /* NUL: compared by length below */
+                                        ck_assert_msg(strcmp(got, want) == 0,
+                                                      "state %zu, byte 0x%02x, chunk %zu: got \"%s\"", i,
+                                                      c, ch, got);
+                                free(got);
+                        }
+                }
+}
+END_TEST
+
 START_TEST(test_osc52_dropped) {
         CHECK("a\033]52;c;ZWNobyBwd25lZA==\007b", "ab");
         CHECK("a\033]52;c;ZWNobyBwd25lZA==\033\\b", "ab");
@@ -151,6 +208,8 @@ int main(void) {
 
         tcase_add_test(tc, test_plain_and_sgr_kept);
         tcase_add_test(tc, test_osc52_dropped);
+        tcase_add_test(tc, test_enq_inside_sequences);
+        tcase_add_test(tc, test_c0_in_every_escape_state);
         tcase_add_test(tc, test_dcs_and_strings_dropped);
         tcase_add_test(tc, test_reports_dropped);
         tcase_add_test(tc, test_input_modes_dropped);
