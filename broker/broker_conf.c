@@ -81,11 +81,13 @@ static int append_list(char ***where, const char *value) {
         return 0;
 }
 
-static int set_duration(uint64_t *where, const char *value) {
+static int set_duration(uint64_t *where, const char *value, uint64_t max) {
         uint64_t s;
         int r = lb_parse_duration(value, &s);
         if (r < 0)
                 return -EINVAL;
+        if (s > max)
+                return -ERANGE;
         *where = s;
         return 0;
 }
@@ -112,13 +114,13 @@ int lb_broker_conf_set(void *conf, const char *key, const char *value) {
         if (streq(key, "tls_key"))
                 return set_optional(&c->tls_key, value);
         if (streq(key, "pending_ttl"))
-                return set_duration(&c->policy.pending_ttl, value);
+                return set_duration(&c->policy.pending_ttl, value, LB_PENDING_TTL_LIMIT);
         if (streq(key, "default_duration"))
-                return set_duration(&c->policy.default_duration, value);
+                return set_duration(&c->policy.default_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "max_duration"))
-                return set_duration(&c->policy.max_duration, value);
+                return set_duration(&c->policy.max_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "min_duration"))
-                return set_duration(&c->policy.min_duration, value);
+                return set_duration(&c->policy.min_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "approvals_required"))
                 return set_uint(&c->policy.approvals_required, value, 1, 100);
         if (streq(key, "operator_group"))
@@ -141,16 +143,33 @@ int lb_broker_conf_set(void *conf, const char *key, const char *value) {
                 return set_uint(&c->max_per_ip, value, 1, 100000);
         if (streq(key, "connection_timeout")) {
                 uint64_t s;
-                if (set_duration(&s, value) < 0 || s < 1 || s > 3600)
-                        return -EINVAL;
+                int r = set_duration(&s, value, 3600);
+                if (r < 0)
+                        return r;
+                if (s < 1)
+                        return -ERANGE;
                 c->connection_timeout = (unsigned) s;
                 return 0;
         }
         if (streq(key, "threads"))
                 return set_uint(&c->threads, value, 1, 64);
         if (streq(key, "notify_backoff_max"))
-                return set_duration(&c->notify_backoff_max, value);
+                return set_duration(&c->notify_backoff_max, value, 86400);
         return -ENOENT;
+}
+
+const char *lb_broker_conf_range(const char *key) {
+        static const struct {
+                const char *key, *range;
+        } ranges[] = {
+                { "pending_ttl", "1s..30d" },         { "default_duration", "1s..7d" },
+                { "max_duration", "1s..7d" },         { "min_duration", "1s..7d" },
+                { "connection_timeout", "1s..1h" },   { "notify_backoff_max", "0..1d" },
+        };
+        for (size_t i = 0; key && i < ELEMENTSOF(ranges); i++)
+                if (streq(ranges[i].key, key))
+                        return ranges[i].range;
+        return NULL;
 }
 
 int lb_broker_conf_check(const struct lb_broker_conf *c, char **ret_detail) {

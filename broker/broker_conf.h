@@ -33,7 +33,10 @@ struct lb_broker_conf {
 
 void lb_broker_conf_init(struct lb_broker_conf *c);
 void lb_broker_conf_done(struct lb_broker_conf *c);
-/* The setter: 0, -ENOENT unknown key, -EINVAL bad value. */
+/* The setter: 0, -ENOENT unknown key, -EINVAL bad value, -ERANGE a value past
+ * the key's limits (lockboxd refuses to start on those). */
 int lb_broker_conf_set(void *conf, const char *key, const char *value);
+/* The allowed range of a bounded key, for messages ("1s..7d"), or NULL. */
+const char *lb_broker_conf_range(const char *key);
 /* Check the whole (e.g. min <= default <= max, TLS pair). On error sets *ret_detail. */
 int lb_broker_conf_check(const struct lb_broker_conf *c, char **ret_detail);

@@ -33,6 +33,7 @@ struct timer {
 };
 
 static struct timer the_timer;
+static bool out_of_range;
 static struct lb_notifier *the_notifier;
 
 static void wake_timer(struct lb_broker *b) {
@@ -89,7 +90,12 @@ static void *timer_loop(void *userdata) {
 static void report(void *userdata, const char *path, unsigned line, const char *key, int error) {
         int *problems = userdata;
         (*problems)++;
-        if (error == -ENOENT && key)
+        if (error == -ERANGE && key) {
+                /* a policy past its limits is not quietly replaced: refuse to start */
+                fprintf(stderr, "lockboxd: %s:%u: %s is out of range (allowed: %s)\n", path, line,
+                        key, strna(lb_broker_conf_range(key)));
+                out_of_range = true;
+        } else if (error == -ENOENT && key)
                 log_warning("%s:%u: unknown key \"%s\" (ignored)", path, line, key);
         else if (key)
                 log_warning("%s:%u: bad value for %s (ignored)", path, line, key);
@@ -198,6 +204,8 @@ int main(int argc, char *argv[]) {
                         config ? config : LB_BROKER_CONF_PATH, strerror(-r));
                 goto out_conf;
         }
+        if (out_of_range)
+                goto out_conf;
         if (lb_broker_conf_check(&conf, &detail) < 0) {
                 fprintf(stderr, "lockboxd: bad configuration: %s\n", detail);
                 goto out_conf;

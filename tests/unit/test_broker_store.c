@@ -506,6 +506,19 @@ START_TEST(test_conf_setter) {
         ck_assert_int_eq(lb_broker_conf_set(&c, "no_such_key", "1"), -ENOENT);
         ck_assert_int_eq(lb_broker_conf_set(&c, "approvals_required", "0"), -EINVAL);
         ck_assert_int_eq(lb_broker_conf_set(&c, "default_duration", "forever"), -EINVAL);
+        /* the policy has upper bounds, refused at parse with their range */
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "7d"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "7d1s"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "default_duration", "3000000000000000000s"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "min_duration", "8d"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "30d"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "31d"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "9223372036854775807"), -ERANGE);
+        ck_assert_uint_eq(c.policy.pending_ttl, 30 * 86400);
+        ck_assert_uint_eq(c.policy.max_duration, 7 * 86400);
+        ck_assert_str_eq(lb_broker_conf_range("max_duration"), "1s..7d");
+        ck_assert_str_eq(lb_broker_conf_range("pending_ttl"), "1s..30d");
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "8h"), 0);
         ck_assert_int_eq(lb_broker_conf_check(&c, &d), 0);
         ck_assert_int_eq(lb_broker_conf_set(&c, "listen", "127.0.0.1:8443"), 0);
         ck_assert_int_eq(lb_broker_conf_check(&c, &d), -EINVAL); /* TLS files missing */
