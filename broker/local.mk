@@ -10,7 +10,8 @@ broker_liblockbox_broker_la_SOURCES = \
 	broker/audit.c broker/audit.h \
 	broker/service.c broker/service.h \
 	broker/notify.c broker/notify.h \
-	broker/server.c broker/server.h
+	broker/server.c broker/server.h \
+	broker/text.c broker/text.h
 broker_liblockbox_broker_la_CFLAGS = $(LB_COMMON_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS)
 broker_liblockbox_broker_la_LIBADD = $(LB_COMMON_LIBS) $(MHD_LIBS) $(SQLITE_LIBS)
 
@@ -24,8 +25,13 @@ dist_noinst_SCRIPTS += tests/integration/lib-broker.sh
 
 # Unit tests (Check; no root, no network): lifecycle with an injected clock,
 # and the calls over a real SQLite file.
-check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
-TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
+check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
+	tests/unit/test_broker_text
+TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
+	tests/unit/test_broker_text
+tests_unit_test_broker_text_SOURCES = tests/unit/test_broker_text.c
+tests_unit_test_broker_text_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_broker_text_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)
 tests_unit_test_broker_lifecycle_SOURCES = tests/unit/test_broker_lifecycle.c
 tests_unit_test_broker_lifecycle_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
 tests_unit_test_broker_lifecycle_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)

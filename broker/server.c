@@ -265,8 +265,13 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, json_t *bo
         size_t len;
 
         if (!s) {
-                s = strdup("{\"error\":\"internal\",\"detail\":\"out of memory\"}");
-                status = 500;
+                /* No body, or one that would not encode: keep a refusal's
+                 * status (the caller's mistake stays a 4xx), else 500. Never
+                 * claim "out of memory" for what may be an encoding failure. */
+                if (status < 400)
+                        status = 500;
+                s = lb_asprintf("{\"error\":\"%s\",\"detail\":\"the answer could not be encoded\"}",
+                                status < 500 ? "bad_request" : "internal");
                 if (!s)
                         return MHD_NO;
         }

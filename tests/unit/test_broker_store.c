@@ -556,6 +556,54 @@ START_TEST(test_routing) {
                                              cases[i].detail), "%s %s: %s", cases[i].method,
                                       cases[i].path, json_string_value(json_object_get(out, "detail")));
         }
+        /* hostile bytes anywhere in a call: a 4xx with a JSON error that encodes
+         * (fuzz findings: a long multibyte key cut inside a character, a raw
+         * byte in a query name; both answered 500 "out of memory") */
+        {
+                char body[256] = "{\"a"; /* odd: byte 64 falls inside a character */
+                for (int i = 0; i < 40; i++)
+                        strcat(body, "\xc3\xa9");
+                strcat(body, "\":1}");
+                static const struct {
+                        const char *method, *path, *body;
+                        const char *qk, *qv;
+                        int status;
+                } hostile[] = {
+                        { "POST", "/v1/requests", NULL, NULL, NULL, 400 },
+                        { "GET", "/v1/access", NULL, "\xff", "1", 400 },
+                        { "GET", "/v1/access", NULL, "\xe2\x82", "1", 400 },
+                        { "GET", "/v1/requests", NULL, "state", "\xff\xfe", 400 },
+                        { "GET", "/v1/requests", NULL, "host", "\xc3", 400 },
+                        { "GET", "/v1/keys", NULL, "host", "a\x1b[2J", 400 },
+                        { "GET", "/v1/requests/r-\xc3\xa9\xc3", NULL, NULL, NULL, 404 },
+                        { "GET", "/v1/sessions/\xff", NULL, NULL, NULL, 404 },
+                        { "POST", "/v1/sessions/\xff\xfe/end", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/tokens/\xff/revoke", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/requests/\xff/approve", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/requests", "{\"a\":\"\xff\"}", NULL, NULL, 400 },
+                        { "GET", "/v1/\xff", NULL, NULL, NULL, 404 },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(hostile); i++) {
+                        struct lb_query q = { .n = hostile[i].qk ? 1 : 0,
+                                              .key = { hostile[i].qk }, .value = { hostile[i].qv } };
+                        const char *bd = hostile[i].body ? hostile[i].body : (i == 0 ? body : NULL);
+                        struct lb_caller all = { .principal = "root", .from = "test",
+                                                 .roles = LB_ROLE_OPERATOR | LB_ROLE_APPROVER |
+                                                          LB_ROLE_AUDITOR | LB_ROLE_HOST |
+                                                          LB_ROLE_ADMIN };
+                        json_auto_t *out = NULL;
+                        int st = lb_server_route(&b, &all, hostile[i].method, hostile[i].path, bd,
+                                                 bd ? strlen(bd) : 0, &q, &out);
+                        ck_assert_msg(st == hostile[i].status, "hostile %zu: %d", i, st);
+                        ck_assert_msg(out != NULL, "hostile %zu: no JSON body", i);
+                        ck_assert_ptr_nonnull(json_string_value(json_object_get(out, "detail")));
+                        {
+                                char *dump = json_dumps(out, 0);
+                                ck_assert_msg(dump != NULL, "hostile %zu: body does not encode", i);
+                                free(dump);
+                        }
+                }
+        }
         /* an unknown query parameter is named */
         {
                 struct lb_query q = { .n = 3, .key = { "host", "user", "hots" }, .value = { "a", "b", "c" } };
