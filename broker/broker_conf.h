@@ -24,8 +24,14 @@ struct lb_broker_conf {
         char **host_users;
         char **webhooks;
         char *notify_command;
+        char *socket_group;    /* group of the unix socket (NULL: the owner's) */
+        unsigned socket_mode;  /* its mode (0660) */
         unsigned max_connections;
         unsigned max_per_ip;
+        unsigned max_per_uid;          /* unix: each uid but root and host_users */
+        unsigned reserved_connections; /* unix: only for root and host_users */
+        unsigned max_requests_per_minute; /* each token, each unprivileged uid; 0 off */
+        unsigned request_timeout;    /* seconds to send a whole request */
         unsigned connection_timeout; /* seconds */
         unsigned threads;
         uint64_t notify_backoff_max; /* seconds */

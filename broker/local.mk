@@ -11,7 +11,8 @@ broker_liblockbox_broker_la_SOURCES = \
 	broker/service.c broker/service.h \
 	broker/notify.c broker/notify.h \
 	broker/server.c broker/server.h \
-	broker/text.c broker/text.h
+	broker/text.c broker/text.h \
+	broker/limits.c broker/limits.h
 broker_liblockbox_broker_la_CFLAGS = $(LB_COMMON_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS)
 broker_liblockbox_broker_la_LIBADD = $(LB_COMMON_LIBS) $(MHD_LIBS) $(SQLITE_LIBS)
 
@@ -47,9 +48,10 @@ EXTRA_DIST += conf/lockboxd.conf conf/systemd/lockboxd.service conf/systemd/lock
 
 # Integration tests (root, a real lockboxd): crash safety, notifications,
 # journald/auditd copies and clean shutdown. (TLS and tokens: api-tls.sh.)
+# api-limits.sh: one hostile local user cannot deny the broker to others.
 TESTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
-	tests/integration/broker-evidence.sh
+	tests/integration/broker-evidence.sh tests/integration/api-limits.sh
 dist_check_SCRIPTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
-	tests/integration/broker-evidence.sh
+	tests/integration/broker-evidence.sh tests/integration/api-limits.sh
 EXTRA_DIST += tests/integration/broker-verify-chain.py tests/integration/broker-webhook-receiver.py \
-	tests/integration/broker-check-delivery.py
+	tests/integration/broker-check-delivery.py tests/integration/api-slow-clients.py

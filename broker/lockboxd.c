@@ -251,23 +251,32 @@ int main(int argc, char *argv[]) {
                 lb_log_errno(r, LOG_ERR, "cannot start the notifier");
                 goto out_timer;
         }
-        /* socket activation (lockboxd.socket makes the socket as root, mode 0666), or
-         * our own socket */
+        /* socket activation (lockboxd.socket makes the socket as root, group
+         * lockbox-clients, mode 0660), or our own socket */
         if (sd_listen_fds(1) == 1 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) > 0) {
                 fd = SD_LISTEN_FDS_START;
                 activated = true;
                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
                 (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         } else {
-                r = lb_server_listen_unix(conf.socket, &fd);
+                r = lb_server_listen_unix(conf.socket, conf.socket_group, conf.socket_mode, &fd);
+                if (r == -ESRCH) {
+                        log_error("cannot listen on %s: socket_group %s does not exist (create it "
+                                  "with systemd-sysusers, or set socket_group in %s)",
+                                  conf.socket, conf.socket_group,
+                                  config ? config : LB_BROKER_CONF_PATH);
+                        goto out_notifier;
+                }
                 if (r < 0) {
                         lb_log_errno(r, LOG_ERR, "cannot listen on %s", conf.socket);
                         goto out_notifier;
                 }
         }
+        if (conf.socket_mode & 0006)
+                log_warning("socket_mode %04o lets every local user connect to %s", conf.socket_mode,
+                            conf.socket);
         r = lb_server_start_unix(&b, fd, &unix_http);
         if (r < 0) {
-                close(fd);
                 lb_log_errno(r, LOG_ERR, "cannot serve on %s", conf.socket);
                 goto out_socket;
         }
