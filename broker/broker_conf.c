@@ -12,8 +12,14 @@ void lb_broker_conf_init(struct lb_broker_conf *c) {
                 .approver_group = strdup("lockbox-approvers"),
                 .auditor_group = strdup("lockbox-auditors"),
                 .host_users = lb_strv_split("root,lockbox,lockbox-keys,lockbox-rec", ","),
+                .socket_group = strdup("lockbox-clients"),
+                .socket_mode = 0660,
                 .max_connections = 256,
                 .max_per_ip = 32,
+                .max_per_uid = 16,
+                .reserved_connections = 32,
+                .max_requests_per_minute = 1200,
+                .request_timeout = 5,
                 .connection_timeout = 30,
                 .threads = 8,
                 .notify_backoff_max = 300,
@@ -24,6 +30,7 @@ void lb_broker_conf_init(struct lb_broker_conf *c) {
 void lb_broker_conf_done(struct lb_broker_conf *c) {
         free(c->database);
         free(c->socket);
+        free(c->socket_group);
         free(c->listen);
         free(c->tls_cert);
         free(c->tls_key);
@@ -81,11 +88,13 @@ static int append_list(char ***where, const char *value) {
         return 0;
 }
 
-static int set_duration(uint64_t *where, const char *value) {
+static int set_duration(uint64_t *where, const char *value, uint64_t max) {
         uint64_t s;
         int r = lb_parse_duration(value, &s);
         if (r < 0)
                 return -EINVAL;
+        if (s > max)
+                return -ERANGE;
         *where = s;
         return 0;
 }
@@ -105,6 +114,21 @@ int lb_broker_conf_set(void *conf, const char *key, const char *value) {
                 return set_str(&c->database, value);
         if (streq(key, "socket"))
                 return set_str(&c->socket, value);
+        if (streq(key, "socket_group"))
+                return set_optional(&c->socket_group, value);
+        if (streq(key, "socket_mode")) {
+                /* octal; the owner keeps read and write, nobody gets more than rw */
+                char *end = NULL;
+                unsigned long m;
+                if (isempty(value) || strlen(value) > 4 || strspn(value, "01234567") != strlen(value))
+                        return -EINVAL;
+                errno = 0;
+                m = strtoul(value, &end, 8);
+                if (errno || !end || *end || (m & ~0666UL) || (m & 0600) != 0600)
+                        return -ERANGE;
+                c->socket_mode = (unsigned) m;
+                return 0;
+        }
         if (streq(key, "listen"))
                 return set_optional(&c->listen, value);
         if (streq(key, "tls_cert"))
@@ -112,13 +136,13 @@ int lb_broker_conf_set(void *conf, const char *key, const char *value) {
         if (streq(key, "tls_key"))
                 return set_optional(&c->tls_key, value);
         if (streq(key, "pending_ttl"))
-                return set_duration(&c->policy.pending_ttl, value);
+                return set_duration(&c->policy.pending_ttl, value, LB_PENDING_TTL_LIMIT);
         if (streq(key, "default_duration"))
-                return set_duration(&c->policy.default_duration, value);
+                return set_duration(&c->policy.default_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "max_duration"))
-                return set_duration(&c->policy.max_duration, value);
+                return set_duration(&c->policy.max_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "min_duration"))
-                return set_duration(&c->policy.min_duration, value);
+                return set_duration(&c->policy.min_duration, value, LB_DURATION_LIMIT);
         if (streq(key, "approvals_required"))
                 return set_uint(&c->policy.approvals_required, value, 1, 100);
         if (streq(key, "operator_group"))
@@ -139,18 +163,53 @@ int lb_broker_conf_set(void *conf, const char *key, const char *value) {
                 return set_uint(&c->max_connections, value, 1, 100000);
         if (streq(key, "max_connections_per_ip"))
                 return set_uint(&c->max_per_ip, value, 1, 100000);
+        if (streq(key, "max_connections_per_uid"))
+                return set_uint(&c->max_per_uid, value, 1, 100000);
+        if (streq(key, "reserved_connections"))
+                return set_uint(&c->reserved_connections, value, 0, 100000);
+        if (streq(key, "max_requests_per_minute"))
+                return set_uint(&c->max_requests_per_minute, value, 0, 1000000);
+        if (streq(key, "request_timeout")) {
+                uint64_t s;
+                int r = set_duration(&s, value, 60);
+                if (r < 0)
+                        return r;
+                if (s < 1)
+                        return -ERANGE;
+                c->request_timeout = (unsigned) s;
+                return 0;
+        }
         if (streq(key, "connection_timeout")) {
                 uint64_t s;
-                if (set_duration(&s, value) < 0 || s < 1 || s > 3600)
-                        return -EINVAL;
+                int r = set_duration(&s, value, 3600);
+                if (r < 0)
+                        return r;
+                if (s < 1)
+                        return -ERANGE;
                 c->connection_timeout = (unsigned) s;
                 return 0;
         }
         if (streq(key, "threads"))
                 return set_uint(&c->threads, value, 1, 64);
         if (streq(key, "notify_backoff_max"))
-                return set_duration(&c->notify_backoff_max, value);
+                return set_duration(&c->notify_backoff_max, value, 86400);
         return -ENOENT;
+}
+
+const char *lb_broker_conf_range(const char *key) {
+        static const struct {
+                const char *key, *range;
+        } ranges[] = {
+                { "pending_ttl", "1s..30d" },         { "default_duration", "1s..7d" },
+                { "max_duration", "1s..7d" },         { "min_duration", "1s..7d" },
+                { "connection_timeout", "1s..1h" },   { "notify_backoff_max", "0..1d" },
+                { "request_timeout", "1s..60s" },
+                { "socket_mode", "0600..0666, owner read and write" },
+        };
+        for (size_t i = 0; key && i < ELEMENTSOF(ranges); i++)
+                if (streq(ranges[i].key, key))
+                        return ranges[i].range;
+        return NULL;
 }
 
 int lb_broker_conf_check(const struct lb_broker_conf *c, char **ret_detail) {
@@ -166,6 +225,15 @@ int lb_broker_conf_check(const struct lb_broker_conf *c, char **ret_detail) {
         }
         if (p->pending_ttl < 1) {
                 *ret_detail = strdup("pending_ttl must be at least 1s");
+                return -EINVAL;
+        }
+        if (c->reserved_connections >= c->max_connections) {
+                *ret_detail = strdup("reserved_connections must be below max_connections");
+                return -EINVAL;
+        }
+        if (c->max_per_uid > c->max_connections - c->reserved_connections) {
+                *ret_detail = strdup("max_connections_per_uid must be at most max_connections - "
+                                     "reserved_connections");
                 return -EINVAL;
         }
         if (c->listen && (!c->tls_cert || !c->tls_key)) {

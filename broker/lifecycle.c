@@ -47,6 +47,8 @@ int lb_lc_create(const struct lb_policy *p, const struct lb_create_input *in, co
                 return refuse(ret_detail, -EINVAL, "operator missing");
         if (!in->hosts || !in->hosts[0])
                 return refuse(ret_detail, -EINVAL, "hosts: at least one host is required");
+        if (p->max_duration > LB_DURATION_LIMIT || duration == 0)
+                return refuse(ret_detail, -ERANGE, "max_duration or default_duration is out of range");
         if (in->duration_s && in->duration_s < p->min_duration)
                 return refuse(ret_detail, -EINVAL,
                               "duration_s: %" PRIu64 " is below min_duration (%" PRIu64 ")",
@@ -96,7 +98,12 @@ int lb_lc_create(const struct lb_policy *p, const struct lb_create_input *in, co
         r->duration_s = duration;
         r->approvals_required = need;
         r->created_at = now;
-        r->pending_expires_at = now + (int64_t) p->pending_ttl;
+        if (p->pending_ttl > LB_PENDING_TTL_LIMIT ||
+            __builtin_add_overflow(now, (int64_t) p->pending_ttl, &r->pending_expires_at)) {
+                lb_request_free(r);
+                return refuse(ret_detail, -ERANGE, "pending_ttl %" PRIu64 "s from now is out of range",
+                              p->pending_ttl);
+        }
         *ret = r;
         return 0;
 oom:
@@ -175,6 +182,7 @@ static bool eligible(const struct lb_request *r, const char *actor) {
 int lb_lc_approve(struct lb_request *r, const char *actor, const char *comment, int64_t now,
                   char **ret_detail) {
         struct lb_approval *a;
+        int64_t not_after = 0;
         int e;
 
         if (streq(actor, r->operator_))
@@ -191,6 +199,13 @@ int lb_lc_approve(struct lb_request *r, const char *actor, const char *comment, 
                 if (streq(r->approvals[i].by, actor))
                         return refuse(ret_detail, -EBUSY, "%s already approved %s", actor,
                                       r->id);
+        /* the quorum's approval starts the clock: not_after must fit */
+        if (r->n_approvals + 1 >= r->approvals_required &&
+            (r->duration_s > LB_DURATION_LIMIT ||
+             __builtin_add_overflow(now, (int64_t) r->duration_s, &not_after)))
+                return refuse(ret_detail, -ERANGE,
+                              "request %s: a duration of %" PRIu64 "s from now is out of range",
+                              r->id, r->duration_s);
         a = realloc(r->approvals, (r->n_approvals + 1) * sizeof(*a));
         if (!a)
                 return -ENOMEM;
@@ -209,7 +224,7 @@ int lb_lc_approve(struct lb_request *r, const char *actor, const char *comment, 
         /* the access clock starts now, at approval */
         r->state = LB_STATE_APPROVED;
         r->approved_at = now;
-        r->not_after = now + (int64_t) r->duration_s;
+        r->not_after = not_after;
         return 1;
 }
 

@@ -12,8 +12,15 @@
  *   -EINVAL   bad input (HTTP 400)
  *   -EPERM    the actor may not do this (HTTP 403)
  *   -EBUSY    wrong state (HTTP 409)
+ *   -ERANGE   a time that does not fit (the clock or a stored duration is
+ *             out of range; never wrapped)
  * and sets *ret_detail (malloc'd) to a sentence naming the problem. The
  * request is changed only on success. */
+
+/* Upper bounds of the policy (lockboxd.conf refuses more): access for at most
+ * a week, a request left pending for at most 30 days. */
+#define LB_DURATION_LIMIT (7 * 24 * 3600)
+#define LB_PENDING_TTL_LIMIT (30 * 24 * 3600)
 
 struct lb_policy {
         uint64_t pending_ttl;        /* seconds */

@@ -10,7 +10,9 @@ broker_liblockbox_broker_la_SOURCES = \
 	broker/audit.c broker/audit.h \
 	broker/service.c broker/service.h \
 	broker/notify.c broker/notify.h \
-	broker/server.c broker/server.h
+	broker/server.c broker/server.h \
+	broker/text.c broker/text.h \
+	broker/limits.c broker/limits.h
 broker_liblockbox_broker_la_CFLAGS = $(LB_COMMON_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS)
 broker_liblockbox_broker_la_LIBADD = $(LB_COMMON_LIBS) $(MHD_LIBS) $(SQLITE_LIBS)
 
@@ -24,8 +26,13 @@ dist_noinst_SCRIPTS += tests/integration/lib-broker.sh
 
 # Unit tests (Check; no root, no network): lifecycle with an injected clock,
 # and the calls over a real SQLite file.
-check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
-TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store
+check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
+	tests/unit/test_broker_text
+TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
+	tests/unit/test_broker_text
+tests_unit_test_broker_text_SOURCES = tests/unit/test_broker_text.c
+tests_unit_test_broker_text_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_broker_text_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)
 tests_unit_test_broker_lifecycle_SOURCES = tests/unit/test_broker_lifecycle.c
 tests_unit_test_broker_lifecycle_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
 tests_unit_test_broker_lifecycle_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)
@@ -41,9 +48,10 @@ EXTRA_DIST += conf/lockboxd.conf conf/systemd/lockboxd.service conf/systemd/lock
 
 # Integration tests (root, a real lockboxd): crash safety, notifications,
 # journald/auditd copies and clean shutdown. (TLS and tokens: api-tls.sh.)
+# api-limits.sh: one hostile local user cannot deny the broker to others.
 TESTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
-	tests/integration/broker-evidence.sh
+	tests/integration/broker-evidence.sh tests/integration/api-limits.sh
 dist_check_SCRIPTS += tests/integration/broker-crash.sh tests/integration/broker-notify.sh \
-	tests/integration/broker-evidence.sh
+	tests/integration/broker-evidence.sh tests/integration/api-limits.sh
 EXTRA_DIST += tests/integration/broker-verify-chain.py tests/integration/broker-webhook-receiver.py \
-	tests/integration/broker-check-delivery.py
+	tests/integration/broker-check-delivery.py tests/integration/api-slow-clients.py

@@ -33,6 +33,7 @@ struct timer {
 };
 
 static struct timer the_timer;
+static bool out_of_range;
 static struct lb_notifier *the_notifier;
 
 static void wake_timer(struct lb_broker *b) {
@@ -89,7 +90,12 @@ static void *timer_loop(void *userdata) {
 static void report(void *userdata, const char *path, unsigned line, const char *key, int error) {
         int *problems = userdata;
         (*problems)++;
-        if (error == -ENOENT && key)
+        if (error == -ERANGE && key) {
+                /* a policy past its limits is not quietly replaced: refuse to start */
+                fprintf(stderr, "lockboxd: %s:%u: %s is out of range (allowed: %s)\n", path, line,
+                        key, strna(lb_broker_conf_range(key)));
+                out_of_range = true;
+        } else if (error == -ENOENT && key)
                 log_warning("%s:%u: unknown key \"%s\" (ignored)", path, line, key);
         else if (key)
                 log_warning("%s:%u: bad value for %s (ignored)", path, line, key);
@@ -198,6 +204,8 @@ int main(int argc, char *argv[]) {
                         config ? config : LB_BROKER_CONF_PATH, strerror(-r));
                 goto out_conf;
         }
+        if (out_of_range)
+                goto out_conf;
         if (lb_broker_conf_check(&conf, &detail) < 0) {
                 fprintf(stderr, "lockboxd: bad configuration: %s\n", detail);
                 goto out_conf;
@@ -243,23 +251,32 @@ int main(int argc, char *argv[]) {
                 lb_log_errno(r, LOG_ERR, "cannot start the notifier");
                 goto out_timer;
         }
-        /* socket activation (lockboxd.socket makes the socket as root, mode 0666), or
-         * our own socket */
+        /* socket activation (lockboxd.socket makes the socket as root, group
+         * lockbox-clients, mode 0660), or our own socket */
         if (sd_listen_fds(1) == 1 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) > 0) {
                 fd = SD_LISTEN_FDS_START;
                 activated = true;
                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
                 (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         } else {
-                r = lb_server_listen_unix(conf.socket, &fd);
+                r = lb_server_listen_unix(conf.socket, conf.socket_group, conf.socket_mode, &fd);
+                if (r == -ESRCH) {
+                        log_error("cannot listen on %s: socket_group %s does not exist (create it "
+                                  "with systemd-sysusers, or set socket_group in %s)",
+                                  conf.socket, conf.socket_group,
+                                  config ? config : LB_BROKER_CONF_PATH);
+                        goto out_notifier;
+                }
                 if (r < 0) {
                         lb_log_errno(r, LOG_ERR, "cannot listen on %s", conf.socket);
                         goto out_notifier;
                 }
         }
+        if (conf.socket_mode & 0006)
+                log_warning("socket_mode %04o lets every local user connect to %s", conf.socket_mode,
+                            conf.socket);
         r = lb_server_start_unix(&b, fd, &unix_http);
         if (r < 0) {
-                close(fd);
                 lb_log_errno(r, LOG_ERR, "cannot serve on %s", conf.socket);
                 goto out_socket;
         }

@@ -12,7 +12,11 @@
 
 struct lb_server;
 
-/* Start the unix-socket server on an already listening socket fd (taken over). */
+/* Start the unix-socket server on an already listening socket fd (taken over,
+ * closed on failure too). Connections are accepted by a guard thread that
+ * counts them per peer uid (max_connections_per_uid, with
+ * reserved_connections kept for root and host_users) and cuts any that has
+ * not sent a whole request within request_timeout. */
 int lb_server_start_unix(struct lb_broker *b, int fd, struct lb_server **ret);
 /* Start the TLS server on conf->listen. */
 int lb_server_start_tcp(struct lb_broker *b, struct lb_server **ret);
@@ -24,5 +28,6 @@ int lb_server_route(struct lb_broker *b, const struct lb_caller *c, const char *
                   const char *path, const char *body, size_t body_len,
                   const struct lb_query *q, json_t **ret);
 
-/* Bind and listen on a unix socket path (stale socket replaced), mode 0666. */
-int lb_server_listen_unix(const char *path, int *ret_fd);
+/* Bind and listen on a unix socket path (stale socket replaced), owned by
+ * group (NULL: the caller's) with mode. -ESRCH when the group does not exist. */
+int lb_server_listen_unix(const char *path, const char *group, unsigned mode, int *ret_fd);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "service.h"
 #include "sshkey.h"
+#include "text.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -155,7 +156,7 @@ int lb_error(json_t **ret, int status, const char *fmt, ...) {
                       { 409, "conflict" },    { 413, "too_large" },    { 429, "too_many" },
                       { 500, "internal" },    { 503, "unavailable" } };
         const char *error = "internal";
-        char *detail = NULL;
+        _cleanup_free_ char *detail = NULL, *clean = NULL;
         va_list ap;
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
@@ -165,8 +166,11 @@ int lb_error(json_t **ret, int status, const char *fmt, ...) {
         if (vasprintf(&detail, fmt, ap) < 0)
                 detail = NULL;
         va_end(ap);
-        *ret = json_pack("{s:s, s:s}", "error", error, "detail", detail ? detail : error);
-        free(detail);
+        /* A detail may quote the caller's bytes: make it valid UTF-8 (and
+         * without control characters) or jansson refuses the whole answer. */
+        if (detail)
+                clean = lb_text_clean(detail);
+        *ret = json_pack("{s:s, s:s}", "error", error, "detail", clean ? clean : error);
         return status;
 }
 
@@ -231,7 +235,7 @@ static int check_body(json_t *body, const struct field *fields, size_t n, json_t
                         if (streq(fields[i].name, key))
                                 f = &fields[i];
                 if (!f)
-                        return lb_error(ret, 400, "unknown field \"%.64s\"", key);
+                        return lb_error(ret, 400, "unknown field \"%s\"", LB_TEXT_CUT(key, 64));
                 if (json_is_null(v) && !f->required)
                         continue;
                 switch (f->kind) {
@@ -299,7 +303,8 @@ static int check_query(const struct lb_query *q, const char *const *allowed, jso
                         if (streq(*a, q->key[i]))
                                 ok = true;
                 if (!ok)
-                        return lb_error(ret, 400, "unknown query parameter \"%.64s\"", q->key[i]);
+                        return lb_error(ret, 400, "unknown query parameter \"%s\"",
+                                        LB_TEXT_CUT(q->key[i], 64));
                 if (!q->value[i] || strlen(q->value[i]) > LB_NAME_MAX + 64)
                         return lb_error(ret, 400, "%s: missing or too long", q->key[i]);
         }
@@ -639,7 +644,8 @@ int lb_svc_request_list(struct lb_broker *b, const struct lb_caller *c, const st
                 return st;
         f.state = lb_query_get(q, "state");
         if (f.state && lb_state_from_string(f.state) == LB_STATE_INVALID)
-                return lb_error(ret, 400, "state: unknown state \"%.32s\"", f.state);
+                return lb_error(ret, 400, "state: unknown state \"%s\"",
+                                LB_TEXT_CUT(f.state, 32));
         if (lim) {
                 uint64_t l;
                 if (lb_parse_u64(lim, LB_LIST_MAX, &l) < 0 || l == 0)
@@ -664,7 +670,7 @@ static int load_visible(struct lb_broker *b, const struct lb_caller *c, const ch
                         struct lb_request **r, json_t **ret) {
         int e;
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no request %.64s", id);
+                return lb_error(ret, 404, "no request %s", LB_TEXT_CUT(id, 64));
         e = b->ops->request_get(b->store, false, id, r);
         if (e == -ENOENT)
                 return lb_error(ret, 404, "no request %s", id);
@@ -722,11 +728,11 @@ int lb_svc_request_action(struct lb_broker *b, const struct lb_caller *c, const 
                 type = streq(action, "withdraw") ? "Withdraw" : "Complete";
                 role = "operator";
         } else
-                return lb_error(ret, 404, "unknown action %.32s", action);
+                return lb_error(ret, 404, "unknown action %s", LB_TEXT_CUT(action, 32));
         if (st)
                 return st;
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no request %.64s", id);
+                return lb_error(ret, 404, "no request %s", LB_TEXT_CUT(id, 64));
 
         if ((e = txn_begin(&t, b)) < 0) {
                 txn_done(&t);
@@ -814,7 +820,7 @@ int lb_svc_key_register(struct lb_broker *b, const struct lb_caller *c, const ch
         if (lb_sshkey_fingerprint(key, &fp) < 0)
                 return lb_error(ret, 400, "public_key: cannot fingerprint");
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no request %.64s", id);
+                return lb_error(ret, 404, "no request %s", LB_TEXT_CUT(id, 64));
         if (lb_random_id("k-", 6, &kid) < 0)
                 return lb_error(ret, 500, "no random id");
         if ((e = txn_begin(&t, b)) < 0) {
@@ -1089,7 +1095,7 @@ int lb_svc_session_end(struct lb_broker *b, const struct lb_caller *c, const cha
         if (!(c->roles & LB_ROLE_HOST))
                 return lb_error(ret, 403, "%s is not a host", c->principal);
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no session %.64s", id);
+                return lb_error(ret, 404, "no session %s", LB_TEXT_CUT(id, 64));
         if ((e = txn_begin(&t, b)) < 0) {
                 txn_done(&t);
                 return store_error(ret, e);
@@ -1141,7 +1147,7 @@ int lb_svc_session_get(struct lb_broker *b, const struct lb_caller *c, const cha
         if (!(c->roles & (LB_ROLE_HOST | LB_ROLE_AUDITOR | LB_ROLE_ADMIN)))
                 return lb_error(ret, 403, "%s may not read sessions", c->principal);
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no session %.64s", id);
+                return lb_error(ret, 404, "no session %s", LB_TEXT_CUT(id, 64));
         e = b->ops->session_get(b->store, false, id, &se);
         if (e == -ENOENT)
                 return lb_error(ret, 404, "no session %s", id);
@@ -1287,7 +1293,7 @@ int lb_svc_token_revoke(struct lb_broker *b, const struct lb_caller *c, const ch
         if (!(c->roles & LB_ROLE_ADMIN))
                 return lb_error(ret, 403, "%s is not an admin", c->principal);
         if (!lb_name_valid(id, 64))
-                return lb_error(ret, 404, "no token %.64s", id);
+                return lb_error(ret, 404, "no token %s", LB_TEXT_CUT(id, 64));
         if ((e = txn_begin(&t, b)) < 0) {
                 txn_done(&t);
                 return store_error(ret, e);

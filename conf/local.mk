@@ -100,12 +100,15 @@ install-data-hook:
 	  if command -v systemd-sysusers >/dev/null 2>&1; then \
 	    systemd-sysusers "$(sysusersdir)/lockbox.conf" || exit 1; \
 	  else \
-	    for g in lockbox-operators lockbox-approvers lockbox-auditors; do \
+	    for g in lockbox-operators lockbox-approvers lockbox-auditors lockbox-clients; do \
 	      getent group $$g >/dev/null || groupadd -r $$g || exit 1; \
 	    done; \
 	    for u in lockbox lockbox-keys lockbox-rec; do \
 	      getent passwd $$u >/dev/null || \
 	        useradd -r -U -d /nonexistent -M -s /usr/sbin/nologin $$u || exit 1; \
+	    done; \
+	    for u in lockbox-keys lockbox-rec; do \
+	      usermod -a -G lockbox-clients $$u || exit 1; \
 	    done; \
 	  fi; \
 	  echo "  DIRS     from $(tmpfilesdir)/lockbox.conf"; \

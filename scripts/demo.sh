@@ -208,7 +208,7 @@ add_user() { # name group...
     if getent passwd "$name" >/dev/null; then   # left by an interrupted run
         userdel -r -f "$name" >/dev/null 2>&1 || true
     fi
-    useradd -m -s /bin/bash -G "$(IFS=,; echo "$*")" "$name"
+    useradd -m -s /bin/bash -G "$(IFS=,; echo "$*,lockbox-clients")" "$name"  # + the broker socket's group
     usermod -p '*' "$name"   # no password; sshd still lets keys in
     defer "userdel -r '$name' || userdel -r -f '$name'"
     echo "$name: $(id "$name")"

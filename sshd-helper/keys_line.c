@@ -8,6 +8,9 @@
 
 #define LB_REQUEST_ID_MAX 64
 #define LB_RECORDER_PATH_MAX 1024
+/* 9999-12-31T23:59:59Z: the last second sshd's expiry-time (YYYYMMDDHHMMSSZ)
+ * can say */
+#define LB_KEYS_TIME_MAX INT64_C(253402300799)
 
 bool lb_keys_recorder_valid(const char *path) {
         size_t n;
@@ -29,12 +32,18 @@ bool lb_keys_recorder_valid(const char *path) {
 int lb_keys_expiry(const struct lb_key *k, int64_t now, int64_t *ret) {
         int64_t t;
 
-        if (k->remaining_s <= 0 || now <= 0)
+        /* The cap is not optional: an answer without a not_after we can
+         * write down is not an answer we print a key for. */
+        if (k->not_after <= 0 || k->not_after > LB_KEYS_TIME_MAX)
+                return -EBADMSG;
+        if (now <= 0 || now > LB_KEYS_TIME_MAX)
+                return -ERANGE;
+        if (k->remaining_s <= 0)
                 return -ESTALE;
         if (__builtin_add_overflow(now, k->remaining_s, &t))
-                return -ERANGE;
+                t = INT64_MAX;
         /* a local clock that runs ahead of the broker's must not stretch access */
-        if (k->not_after > 0 && t > k->not_after)
+        if (t > k->not_after)
                 t = k->not_after;
         if (t <= now)
                 return -ESTALE;
@@ -80,7 +89,8 @@ int lb_keys_format_line(const struct lb_key *k, const char *recorder, int64_t no
         r = lb_keys_expiry(k, now, &expiry);
         if (r < 0)
                 return r;
-        if (isempty(lb_time_format_ssh(expiry, when, sizeof(when))))
+        /* exactly YYYYMMDDHHMMSSZ, or sshd reads another time (or none) */
+        if (strlen(lb_time_format_ssh(expiry, when, sizeof(when))) != 15)
                 return -ERANGE;
         line = lb_asprintf("restrict,pty,expiry-time=\"%s\",command=\"%s\" %s lockbox:%s", when,
                            recorder, norm, k->request);

@@ -17,7 +17,10 @@ bool lb_keys_recorder_valid(const char *path);
 
 /* The sshd expiry-time of a key, in epoch seconds by the local clock: now plus
  * the broker's remaining_s (the broker is the clock), never later than the
- * broker's not_after. Returns -ESTALE when no time is left. */
+ * broker's not_after, so always a four-digit year. Returns -ESTALE when no
+ * time is left, -EBADMSG when not_after is missing, not positive or past
+ * 9999-12-31 (a broken answer: no key), -ERANGE for a local clock out of
+ * range. */
 int lb_keys_expiry(const struct lb_key *k, int64_t now, int64_t *ret);
 
 /* Does the key match what sshd asked about? fingerprint ("SHA256:...", %f),
@@ -29,5 +32,5 @@ bool lb_keys_match(const struct lb_key *k, const char *fingerprint, const char *
 /* Format one line (without a newline):
  *   restrict,pty,expiry-time="YYYYMMDDHHMMSSZ",command="<recorder>" <type> <base64> lockbox:<request>
  * -EINVAL for an unsafe recorder path, a malformed key or request id,
- * -ESTALE when the key has no time left. */
+ * -ESTALE when the key has no time left, -EBADMSG/-ERANGE as lb_keys_expiry. */
 int lb_keys_format_line(const struct lb_key *k, const char *recorder, int64_t now, char **ret);

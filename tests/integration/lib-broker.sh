@@ -12,6 +12,28 @@
 #                                     print only the HTTP status code
 #   lb_broker_json FIELD              read one field of a JSON object on stdin
 #                                     (python3 expression on `j`, e.g. "j['id']")
+#   lb_broker_clients_group           make sure the socket's group
+#                                     ($LB_SOCKET_GROUP, lockbox-clients) exists
+#                                     with the service users lockbox-keys and
+#                                     lockbox-rec in it (undone at exit);
+#                                     lb_start_broker calls it. lb_add_user puts
+#                                     every test user in it.
+
+LB_SOCKET_GROUP=${LB_SOCKET_GROUP:-lockbox-clients}
+
+lb_broker_clients_group() {
+    local u
+    if ! getent group "$LB_SOCKET_GROUP" >/dev/null; then
+        groupadd -r "$LB_SOCKET_GROUP"
+        lb_defer "groupdel '$LB_SOCKET_GROUP'"
+    fi
+    for u in lockbox-keys lockbox-rec; do
+        getent passwd "$u" >/dev/null || continue
+        id -nG "$u" | tr ' ' '\n' | grep -qx "$LB_SOCKET_GROUP" && continue
+        gpasswd -a "$u" "$LB_SOCKET_GROUP" >/dev/null
+        lb_defer "gpasswd -d '$u' '$LB_SOCKET_GROUP' >/dev/null 2>&1 || true"
+    done
+}
 
 lb_broker_launch() {
     "$top_builddir/broker/lockboxd" --foreground --config "$LB_BROKER_CONF" \
@@ -27,6 +49,7 @@ lb_broker_launch() {
 
 lb_start_broker() {
     local line
+    lb_broker_clients_group
     LB_BROKER_DIR=$(mktemp -d /tmp/lbx-broker.XXXXXX)
     chmod 755 "$LB_BROKER_DIR"
     lb_defer "rm -rf '$LB_BROKER_DIR'"
@@ -40,6 +63,7 @@ lb_start_broker() {
         echo "database = $LB_BROKER_DB"
         echo "socket = $LB_BROKER_SOCK"
         echo "min_duration = 1s"
+        echo "socket_group = $LB_SOCKET_GROUP"
         for line in "$@"; do echo "$line"; done
     } >"$LB_BROKER_CONF"
     lb_broker_launch

@@ -59,7 +59,8 @@ lb_sshd_require() {
 lb_sshd_system_user() {
     local name=$1
     if ! getent passwd "$name" >/dev/null; then
-        useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$name"
+        useradd -r -M -d /nonexistent -s /usr/sbin/nologin \
+            $(getent group "${LB_SOCKET_GROUP:-lockbox-clients}" >/dev/null && echo -G "${LB_SOCKET_GROUP:-lockbox-clients}") "$name"
         lb_defer "userdel '$name'"
     fi
 }

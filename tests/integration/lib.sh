@@ -149,9 +149,11 @@ lb_audit_flush() {
 }
 
 # Create a local account for a test (removed at exit). lb_add_user NAME [GROUP...]
+# Every test user is also in the broker socket's group (lockbox-clients).
 lb_add_user() {
     local name=$1; shift
     local g
+    set -- "$@" "${LB_SOCKET_GROUP:-lockbox-clients}"
     for g in "$@"; do
         getent group "$g" >/dev/null || { groupadd -r "$g"; lb_defer "groupdel '$g'"; }
     done

@@ -333,6 +333,57 @@ START_TEST(test_deny_and_revoke_need_reason) {
 }
 END_TEST
 
+/* Fuzz finding: pending_ttl and durations had no upper bound and the
+ * lifecycle added them to now with a signed add that overflowed. Every such
+ * sum is checked: a time that does not fit is refused (-ERANGE), never
+ * wrapped, and the request is left as it was. */
+START_TEST(test_time_overflow) {
+        struct lb_create_input in = { .operator_ = "alice", .hosts = hosts, .user = "vendor",
+                                      .reason = "r", .ticket = "t" };
+        struct lb_request *r = NULL;
+        char *d = NULL;
+
+        policy.pending_ttl = UINT64_MAX;
+        ck_assert_int_eq(lb_lc_create(&policy, &in, "r-000000000001", members, T0, &r, &d), -ERANGE);
+        ck_assert_ptr_null(r);
+        ck_assert_ptr_nonnull(d);
+        free(d);
+        d = NULL;
+        policy.pending_ttl = LB_PENDING_TTL_LIMIT;
+        ck_assert_int_eq(lb_lc_create(&policy, &in, "r-000000000001", members, INT64_MAX - 10, &r, &d),
+                         -ERANGE);
+        ck_assert_ptr_null(r);
+        free(d);
+        d = NULL;
+        policy.max_duration = UINT64_MAX;
+        ck_assert_int_eq(lb_lc_create(&policy, &in, "r-000000000001", members, T0, &r, &d), -ERANGE);
+        free(d);
+        d = NULL;
+        lb_policy_init(&policy);
+
+        /* a duration from the store that does not fit: approval refused, unchanged */
+        r = make(1, 3600);
+        r->duration_s = UINT64_MAX;
+        ck_assert_int_eq(lb_lc_approve(r, "bob", NULL, T0 + 10, &d), -ERANGE);
+        ck_assert_ptr_nonnull(d);
+        free(d);
+        d = NULL;
+        ck_assert_int_eq(r->state, LB_STATE_PENDING);
+        ck_assert_uint_eq(r->n_approvals, 0);
+        ck_assert_int_eq(r->not_after, 0);
+        r->duration_s = (uint64_t) INT64_MAX;
+        ck_assert_int_eq(lb_lc_approve(r, "bob", NULL, T0 + 10, &d), -ERANGE);
+        free(d);
+        d = NULL;
+        ck_assert_int_eq(r->not_after, 0);
+        /* the largest allowed duration fits */
+        r->duration_s = LB_DURATION_LIMIT;
+        ck_assert_int_eq(lb_lc_approve(r, "bob", NULL, T0 + 10, &d), 1);
+        ck_assert_int_eq(r->not_after, T0 + 10 + LB_DURATION_LIMIT);
+        lb_request_free(r);
+}
+END_TEST
+
 START_TEST(test_json_round_trip) {
         struct lb_request *r = make(2, 3600), *back = NULL;
         char *d = NULL;
@@ -369,6 +420,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_access_expiry);
         tcase_add_test(tc, test_deny_and_revoke_need_reason);
         tcase_add_test(tc, test_json_round_trip);
+        tcase_add_test(tc, test_time_overflow);
         suite_add_tcase(s, tc);
         return s;
 }

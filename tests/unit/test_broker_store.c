@@ -506,6 +506,19 @@ START_TEST(test_conf_setter) {
         ck_assert_int_eq(lb_broker_conf_set(&c, "no_such_key", "1"), -ENOENT);
         ck_assert_int_eq(lb_broker_conf_set(&c, "approvals_required", "0"), -EINVAL);
         ck_assert_int_eq(lb_broker_conf_set(&c, "default_duration", "forever"), -EINVAL);
+        /* the policy has upper bounds, refused at parse with their range */
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "7d"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "7d1s"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "default_duration", "3000000000000000000s"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "min_duration", "8d"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "30d"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "31d"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "9223372036854775807"), -ERANGE);
+        ck_assert_uint_eq(c.policy.pending_ttl, 30 * 86400);
+        ck_assert_uint_eq(c.policy.max_duration, 7 * 86400);
+        ck_assert_str_eq(lb_broker_conf_range("max_duration"), "1s..7d");
+        ck_assert_str_eq(lb_broker_conf_range("pending_ttl"), "1s..30d");
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "8h"), 0);
         ck_assert_int_eq(lb_broker_conf_check(&c, &d), 0);
         ck_assert_int_eq(lb_broker_conf_set(&c, "listen", "127.0.0.1:8443"), 0);
         ck_assert_int_eq(lb_broker_conf_check(&c, &d), -EINVAL); /* TLS files missing */
@@ -542,6 +555,54 @@ START_TEST(test_routing) {
                         ck_assert_msg(strstr(json_string_value(json_object_get(out, "detail")),
                                              cases[i].detail), "%s %s: %s", cases[i].method,
                                       cases[i].path, json_string_value(json_object_get(out, "detail")));
+        }
+        /* hostile bytes anywhere in a call: a 4xx with a JSON error that encodes
+         * (fuzz findings: a long multibyte key cut inside a character, a raw
+         * byte in a query name; both answered 500 "out of memory") */
+        {
+                char body[256] = "{\"a"; /* odd: byte 64 falls inside a character */
+                for (int i = 0; i < 40; i++)
+                        strcat(body, "\xc3\xa9");
+                strcat(body, "\":1}");
+                static const struct {
+                        const char *method, *path, *body;
+                        const char *qk, *qv;
+                        int status;
+                } hostile[] = {
+                        { "POST", "/v1/requests", NULL, NULL, NULL, 400 },
+                        { "GET", "/v1/access", NULL, "\xff", "1", 400 },
+                        { "GET", "/v1/access", NULL, "\xe2\x82", "1", 400 },
+                        { "GET", "/v1/requests", NULL, "state", "\xff\xfe", 400 },
+                        { "GET", "/v1/requests", NULL, "host", "\xc3", 400 },
+                        { "GET", "/v1/keys", NULL, "host", "a\x1b[2J", 400 },
+                        { "GET", "/v1/requests/r-\xc3\xa9\xc3", NULL, NULL, NULL, 404 },
+                        { "GET", "/v1/sessions/\xff", NULL, NULL, NULL, 404 },
+                        { "POST", "/v1/sessions/\xff\xfe/end", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/tokens/\xff/revoke", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/requests/\xff/approve", "{}", NULL, NULL, 404 },
+                        { "POST", "/v1/requests", "{\"a\":\"\xff\"}", NULL, NULL, 400 },
+                        { "GET", "/v1/\xff", NULL, NULL, NULL, 404 },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(hostile); i++) {
+                        struct lb_query q = { .n = hostile[i].qk ? 1 : 0,
+                                              .key = { hostile[i].qk }, .value = { hostile[i].qv } };
+                        const char *bd = hostile[i].body ? hostile[i].body : (i == 0 ? body : NULL);
+                        struct lb_caller all = { .principal = "root", .from = "test",
+                                                 .roles = LB_ROLE_OPERATOR | LB_ROLE_APPROVER |
+                                                          LB_ROLE_AUDITOR | LB_ROLE_HOST |
+                                                          LB_ROLE_ADMIN };
+                        json_auto_t *out = NULL;
+                        int st = lb_server_route(&b, &all, hostile[i].method, hostile[i].path, bd,
+                                                 bd ? strlen(bd) : 0, &q, &out);
+                        ck_assert_msg(st == hostile[i].status, "hostile %zu: %d", i, st);
+                        ck_assert_msg(out != NULL, "hostile %zu: no JSON body", i);
+                        ck_assert_ptr_nonnull(json_string_value(json_object_get(out, "detail")));
+                        {
+                                char *dump = json_dumps(out, 0);
+                                ck_assert_msg(dump != NULL, "hostile %zu: body does not encode", i);
+                                free(dump);
+                        }
+                }
         }
         /* an unknown query parameter is named */
         {

@@ -71,10 +71,53 @@ START_TEST(test_expiry) {
         ck_assert_int_eq(lb_keys_expiry(&k, NOW, &t), -ESTALE);
         k.remaining_s = -5;
         ck_assert_int_eq(lb_keys_format_line(&k, REC, NOW, &line), -ESTALE);
-        /* overflow is refused, not wrapped */
+        /* a huge remaining_s does not wrap: not_after caps it */
         k.remaining_s = INT64_MAX;
-        k.not_after = 0;
-        ck_assert_int_eq(lb_keys_expiry(&k, NOW, &t), -ERANGE);
+        ck_assert_int_eq(lb_keys_expiry(&k, NOW, &t), 0);
+        ck_assert_int_eq(t, NOW + 600);
+}
+END_TEST
+
+/* Fuzz finding: a not_after <= 0 skipped the cap, so a broken answer gave a
+ * key with a five-digit-year expiry-time. The cap is not optional: no usable
+ * not_after, no key. */
+START_TEST(test_expiry_needs_not_after) {
+        static const int64_t bad[] = { 0, -1, -62167219200 /* 0000-01-01 */, INT64_MIN,
+                                       INT64_C(253402300800) /* 10000-01-01 */, INT64_MAX };
+        struct lb_key k = key("r-1", KEYA, 0, INT64_C(300000000000));
+        char *line = NULL;
+        int64_t t;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                k.not_after = bad[i];
+                ck_assert_msg(lb_keys_expiry(&k, NOW, &t) == -EBADMSG, "not_after %lld accepted",
+                              (long long) bad[i]);
+                ck_assert_int_eq(lb_keys_format_line(&k, REC, NOW, &line), -EBADMSG);
+                ck_assert_ptr_null(line);
+                k.remaining_s = 60;
+                ck_assert_int_eq(lb_keys_expiry(&k, NOW, &t), -EBADMSG);
+                k.remaining_s = INT64_C(300000000000);
+        }
+        /* the last second sshd can say is the latest a key can last */
+        k.not_after = INT64_C(253402300799);
+        ck_assert_int_eq(lb_keys_format_line(&k, REC, NOW, &line), 0);
+        ck_assert_ptr_nonnull(strstr(line, "expiry-time=\"99991231235959Z\""));
+        free(line);
+        line = NULL;
+        /* whatever the broker says, the line's time is a 4-digit year <= not_after */
+        for (int64_t rem = 1; rem > 0 && rem < INT64_MAX / 8; rem *= 7) {
+                k.remaining_s = rem;
+                k.not_after = NOW + 3600;
+                ck_assert_int_eq(lb_keys_expiry(&k, NOW, &t), 0);
+                ck_assert(t <= k.not_after && t > NOW);
+                ck_assert_int_eq(lb_keys_format_line(&k, REC, NOW, &line), 0);
+                ck_assert_ptr_nonnull(strstr(line, "expiry-time=\"2026112"));
+                free(line);
+                line = NULL;
+        }
+        /* a local clock past year 9999 is not a clock */
+        k.not_after = NOW + 3600;
+        ck_assert_int_eq(lb_keys_expiry(&k, INT64_C(253402300800), &t), -ERANGE);
 }
 END_TEST
 
@@ -176,6 +219,7 @@ static Suite *suite(void) {
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_line_exact);
         tcase_add_test(tc, test_expiry);
+        tcase_add_test(tc, test_expiry_needs_not_after);
         tcase_add_test(tc, test_recorder_quoting);
         tcase_add_test(tc, test_bad_key_or_request);
         tcase_add_test(tc, test_match);
