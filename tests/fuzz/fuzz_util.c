@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The small parsers and encoders under everything (common/util.c,
+ * timeutil.c, evidence.c): durations (configuration, lockboxctl), RFC 3339
+ * times (broker answers, records), integers, UTF-8 checks, the terminal
+ * escaping of strings from outside, base64 (keys, record payloads) and the
+ * auditd value encoding. Checks round trips and promises:
+ *  - parse_duration(format_duration(x)) == x; a parsed duration formats and
+ *    parses back to itself;
+ *  - time_parse(time_format(t)) == t for t in 1970..9999;
+ *  - lb_utf8_valid agrees with an independent validator;
+ *  - lb_term_safe output is valid UTF-8 with no control character;
+ *  - base64 decode -> encode -> decode is stable;
+ *  - an audit value is "plain" or hex, never a raw space, quote or control. */
+#include "config.h"
+
+#include "evidence.h"
+#include "fuzz.h"
+#include "timeutil.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        _cleanup_free_ char *s = fuzz_strndup(data, size), *safe = NULL, *av = NULL;
+        _cleanup_free_ unsigned char *bin = NULL, *bin2 = NULL;
+        _cleanup_free_ char *b64 = NULL;
+        size_t binlen = 0, bin2len = 0;
+        uint64_t u, u2;
+        int64_t t, t2;
+        char buf[64];
+        int i;
+        bool bo;
+
+        if (lb_parse_duration(s, &u) >= 0) {
+                lb_format_duration(u, buf, sizeof(buf));
+                FUZZ_CHECK(lb_parse_duration(buf, &u2) >= 0 && u2 == u,
+                           "duration %s -> %llu -> %s does not parse back", s, (unsigned long long) u, buf);
+        }
+        if (size >= 8) {
+                uint64_t x;
+                memcpy(&x, data, 8);
+                lb_format_duration(x, buf, sizeof(buf));
+                FUZZ_CHECK(lb_parse_duration(buf, &u2) >= 0 && u2 == x,
+                           "%llu formats as %s, which parses as %llu", (unsigned long long) x, buf,
+                           (unsigned long long) u2);
+                int64_t st;
+                memcpy(&st, data, 8);
+                char tb[LB_TIME_LEN];
+                const char *f = lb_time_format(st, tb, sizeof(tb));
+                /* 1970..9999 (lb_time_parse takes timegm's -1 for an error) */
+                if (f && *f && st >= 0 && st <= 253402300799LL)
+                        FUZZ_CHECK(lb_time_parse(f, &t2) >= 0 && t2 == st,
+                                   "time %lld formats as %s, which does not parse back", (long long) st, f);
+                char sb[32];
+                (void) lb_time_format_ssh(st, sb, sizeof(sb));
+        }
+        if (lb_time_parse(s, &t) >= 0 && t >= 0) {
+                char tb[LB_TIME_LEN];
+                const char *f = lb_time_format(t, tb, sizeof(tb));
+                FUZZ_CHECK(f && *f && lb_time_parse(f, &t2) >= 0 && t2 == t, "time %s -> %lld", s, (long long) t);
+        }
+        (void) lb_parse_u64(s, UINT64_MAX, &u);
+        (void) lb_parse_int(s, INT32_MIN, INT32_MAX, &i);
+        (void) lb_parse_bool(s, &bo);
+        (void) lb_name_valid(s, 253);
+
+        FUZZ_CHECK(lb_utf8_valid((const char *) data, size) == fuzz_utf8_valid(data, size),
+                   "lb_utf8_valid says %d", lb_utf8_valid((const char *) data, size));
+
+        safe = lb_term_safe(s);
+        FUZZ_CHECK(safe, "lb_term_safe failed");
+        long bad = fuzz_term_unsafe(safe, strlen(safe), NULL);
+        FUZZ_CHECK(bad < 0, "lb_term_safe left control byte 0x%02x", (unsigned char) safe[bad]);
+        FUZZ_CHECK(fuzz_utf8_valid((const unsigned char *) safe, strlen(safe)), "lb_term_safe output not UTF-8");
+
+        if (lb_base64_decode((const char *) data, size, &bin, &binlen) >= 0) {
+                b64 = lb_base64_encode(bin, binlen, true);
+                FUZZ_CHECK(b64, "encode failed");
+                FUZZ_CHECK(lb_base64_decode(b64, strlen(b64), &bin2, &bin2len) >= 0 && bin2len == binlen &&
+                                   (binlen == 0 || memcmp(bin, bin2, binlen) == 0),
+                           "base64 round trip differs");
+        }
+
+        av = lb_audit_value(s);
+        FUZZ_CHECK(av, "no audit value");
+        for (const char *p = av; *p; p++)
+                FUZZ_CHECK((unsigned char) *p > 0x20 && (unsigned char) *p < 0x7f && *p != '\'' && *p != '=' &&
+                                   (*p != '"' || p == av || !p[1]),
+                           "audit value %s holds a byte auditd would split on", av);
+        return 0;
+}
