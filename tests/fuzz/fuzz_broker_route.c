@@ -56,6 +56,13 @@ static const char *const methods[] = { "GET", "POST", "PUT", "DELETE" };
 
 static void make_template(void);
 static void copy_file(const char *from, const char *to);
+static void wipe(void);
+
+static void cleanup(void) {
+        wipe();
+        unlink(template);
+        rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         snprintf(dir, sizeof(dir), "/dev/shm/lbx-fuzz-route.%d", (int) getpid());
@@ -67,6 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         if (lb_broker_conf_set(&conf, "min_duration", "1s") < 0)
                 abort();
         make_template();
+        atexit(cleanup);
         return 0;
 }
 
