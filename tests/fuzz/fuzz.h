@@ -33,6 +33,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
                 }                                                                        \
         } while (0)
 
+/* Long runs may look past findings that are known and being fixed elsewhere:
+ * LB_FUZZ_IGNORE_KNOWN="enq expiry-cap ..." (or "all") turns those checks off
+ * (tests/fuzz/README.md lists the names). The short run in scripts/test.sh
+ * never sets it: there every known finding fails until it is fixed. */
+static inline bool fuzz_ignore_known(const char *name) {
+        const char *e = getenv("LB_FUZZ_IGNORE_KNOWN");
+        return e && (strcmp(e, "all") == 0 || strstr(e, name));
+}
+
 /* A NUL-terminated copy of the input (parsers of C strings). */
 static inline char *fuzz_strndup(const uint8_t *data, size_t size) {
         char *s = malloc(size + 1);

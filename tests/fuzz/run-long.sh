@@ -3,7 +3,8 @@
 # corpus grows in WORK/<harness>/corpus (reused on the next run, so runs add
 # up), crashes, timeouts, leaks and slow inputs land in WORK/<harness>/ as
 # crash-*, timeout-*, leak-*, slow-unit-*; a summary per harness is printed.
-# Usage: tests/fuzz/run-long.sh [--time S] [--jobs J] [--work DIR] BUILDDIR [HARNESS...]
+# Usage: [LB_FUZZ_IGNORE_KNOWN=all] tests/fuzz/run-long.sh [--time S] [--jobs J] [--work DIR] BUILDDIR [HARNESS...]
+#   LB_FUZZ_IGNORE_KNOWN: look past the known findings (fuzz.h, README.md), to find new ones.
 #   S: seconds per harness (default 600), J: parallel harnesses (default nproc),
 #   WORK: default BUILDDIR/tests/fuzz/long.
 # Minimize a crash with:  BUILDDIR/tests/fuzz/<harness> -minimize_crash=1 -runs=100000 <crash>
@@ -36,11 +37,10 @@ long_one() {
         -max_total_time="$time_s" -timeout=10 -rss_limit_mb=2048 -report_slow_units=2 \
         -print_final_stats=1 -artifact_prefix="$dir/" "${dict[@]}" "$dir/corpus" "$here/corpus/$h") \
         >"$dir/fuzz.log" 2>&1
-    local execs cov ft crashes
-    execs=$(grep -oE 'exec/s: [0-9]+|execs: [0-9]+' "$dir/fuzz.log" | tail -1)
-    cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$dir/fuzz.log" | tail -1)
-    crashes=$(ls "$dir" | grep -cE '^(crash|timeout|leak|oom|slow-unit)-')
-    echo "$h: $cov, $(grep -oE '#[0-9]+' "$dir/fuzz.log" | tail -1 | tr -d '#') execs, $crashes artifacts (log $dir/fuzz.log)"
+    local last artifacts
+    last=$(grep -E '^#[0-9]+: cov: ' "$dir/fuzz.log" | tail -1)
+    artifacts=$(ls "$dir" | grep -cE '^(crash|timeout|leak|oom|slow-unit)-')
+    echo "$h: ${last:-no status line} | $artifacts artifacts (log $dir/fuzz.log)"
 }
 
 mkdir -p "$work"
