@@ -14,7 +14,10 @@
  *
  * Checks: every call gets a JSON body; a refusal is {"error","detail"} with
  * strings; the status is never 500 (bad input is the caller's error, 4xx);
- * 2xx answers to the host calls have what the hosts' decoders require. */
+ * 2xx answers to the host calls have what the hosts' decoders require; no
+ * caller gets a 2xx its role does not allow (no role: only health; auditor:
+ * only reads; host calls: only the host role, a bound token only about its
+ * own host). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -101,12 +104,14 @@ static void seed(struct lb_broker *b) {
         struct lb_token t = { .id = (char *) "t-000000000001", .principal = (char *) "web1",
                               .role = (char *) "host", .host = (char *) "web1", .created_at = NOW - 100 };
 
+        /* as the service does it: created pending, then updated */
         lb_policy_init(&pol);
         if (lb_lc_create(&pol, &in, "r-000000000001", m, NOW - 100, &r1, &d) < 0 ||
-            lb_lc_approve(r1, "bob", "ok", NOW - 60, &d) != 1 ||
             lb_lc_create(&pol, &in, "r-000000000002", m, NOW - 30, &r2, &d) < 0)
                 abort();
         if (ops->begin(b->store) < 0 || ops->request_put(b->store, r1, true) < 0 ||
+            lb_lc_approve(r1, "bob", "ok", NOW - 60, &d) != 1 ||
+            ops->request_put(b->store, r1, false) < 0 ||
             ops->request_put(b->store, r2, true) < 0 || ops->key_add(b->store, &k) < 0 ||
             ops->token_add(b->store, &t, "00000000000000000000000000000000000000000000000000000000000000aa") < 0 ||
             ops->commit(b->store) < 0)
@@ -187,6 +192,36 @@ static void parse_query(char *qs, struct lb_query *q) {
         }
 }
 
+/* Who may get a 2xx at all (docs/API.md "Roles"): nobody but the host role
+ * gets host calls, a host token only about its own host, an auditor only
+ * reads, a caller without a role only /v1/health. */
+static void check_roles(int st, const struct lb_caller *c, const char *method, const char *path,
+                        const struct lb_query *q, const char *body, size_t body_len) {
+        bool host_call = (streq(method, "GET") && (streq(path, "/v1/access") || streq(path, "/v1/keys"))) ||
+                         (streq(method, "POST") && (streq(path, "/v1/sessions") ||
+                                                    (strneq(path, "/v1/sessions/", 13) &&
+                                                     strlen(path) > 17 && streq(path + strlen(path) - 4, "/end"))));
+
+        if (st < 200 || st >= 300)
+                return;
+        FUZZ_CHECK(c->roles || (streq(method, "GET") && streq(path, "/v1/health")),
+                   "%s %s: %d for a caller without a role", method, path, st);
+        FUZZ_CHECK(c->roles != LB_ROLE_AUDITOR || streq(method, "GET"),
+                   "%s %s: %d for an auditor (read-only)", method, path, st);
+        FUZZ_CHECK(!host_call || (c->roles & LB_ROLE_HOST), "%s %s: %d for %s, not a host", method,
+                   path, st, c->principal);
+        if (host_call && c->host_binding && !strneq(path, "/v1/sessions/", 13)) {
+                const char *h = NULL;
+                json_auto_t *j = NULL;
+                if (streq(method, "GET"))
+                        h = lb_query_get(q, "host");
+                else if ((j = json_loadb(body, body_len, 0, NULL)))
+                        h = json_string_value(json_object_get(j, "host"));
+                FUZZ_CHECK(h && streq(h, c->host_binding), "%s %s: %d for a token bound to %s about host %s",
+                           method, path, st, c->host_binding, h ? h : "(none)");
+        }
+}
+
 static void check_answer(int st, json_t *out, const char *method, const char *path) {
         _cleanup_free_ char *text = NULL;
 
@@ -251,7 +286,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         b.members = members;
 
         st = lb_server_route(&b, c, method, path, (const char *) data, size, &q, &out);
+        if (getenv("LB_FUZZ_VERBOSE")) {
+                _cleanup_free_ char *t = out ? json_dumps(out, JSON_COMPACT) : NULL;
+                fprintf(stderr, "%s %s %s -> %d %.300s\n", c->principal, method, path, st, strna(t));
+        }
         check_answer(st, out, method, path);
+        check_roles(st, c, method, path, &q, (const char *) data, size);
         json_decref(out);
 
         lb_broker_done(&b);

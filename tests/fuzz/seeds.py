@@ -210,6 +210,7 @@ put("fuzz_broker_route", "keys-register", route(OP, POST, "/v1/requests/r-000000
 put("fuzz_broker_route", "access", route(HOST, GET, "/v1/access", "host=web1&user=vendor"))
 put("fuzz_broker_route", "access-bound", route(HOST2, GET, "/v1/access", "host=web1&user=vendor"))
 put("fuzz_broker_route", "keys", route(HOST, GET, "/v1/keys", "host=web1&user=vendor&fingerprint=SHA256%3Aabc"))
+put("fuzz_broker_route", "keys-all", route(HOST, GET, "/v1/keys", "host=web1&user=vendor"))
 put("fuzz_broker_route", "session-open", route(HOST, POST, "/v1/sessions", "", {
     "host": "web1", "user": "vendor", "public_key": KEY1, "remote": "127.0.0.1", "tty": "ssh",
     "pid": 4242, "audit_session": 7}))
