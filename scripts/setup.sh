@@ -11,6 +11,8 @@ PACKAGES=(
   # tests
   libpam-wrapper libpamtest0-dev openssh-server openssh-client auditd systemd
   sqlite3 openssl curl python3 util-linux procps psmisc libcap2-bin expect tmux
+  # fuzzing (tests/fuzz): libFuzzer comes with clang's runtime
+  clang libclang-rt-14-dev
   # the demo, replay and benchmarks
   asciinema tlog wrk hyperfine
 )

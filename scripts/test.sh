@@ -1,7 +1,8 @@
 #!/bin/bash
 # Set up and run every test: the Check unit tests, the PAM stack tests and the
 # integration tests (real sshd, journald, auditd, broker; they need root), once
-# in a normal build and once under ASan/UBSan; then make distcheck.
+# in a normal build and once under ASan/UBSan; a short run of every fuzzer
+# (tests/fuzz, clang); then make distcheck.
 # Usage (as root): scripts/test.sh [--quick]   (--quick: one normal pass only)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +38,25 @@ run_pass() { # name, configure flags...
     cd "$src"
 }
 
+run_fuzz() { # every libFuzzer harness, a short bounded time each (tests/fuzz/README.md)
+    local dir="$src/build-test-fuzz" p f
+    echo "=== fuzz: configure CC=clang --enable-fuzzing"
+    rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || return 1
+    if ! "$src/configure" -q CC=clang --enable-fuzzing >configure.out 2>&1 ||
+       ! make -j"$(nproc)" fuzz >build.out 2>&1; then
+        tail -50 configure.out build.out; total_fail=$((total_fail + 1)); cd "$src"; return 1
+    fi
+    echo "=== fuzz: run (${LOCKBOX_FUZZ_TIME:-15} s each)"
+    bash "$src/tests/fuzz/run.sh" --time "${LOCKBOX_FUZZ_TIME:-15}" "$dir" 2>&1 | tee fuzz.out
+    p=$(grep -c '^PASS:' fuzz.out); f=$(grep -c '^FAIL:' fuzz.out)
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    cd "$src"
+}
+
 run_pass normal
 if [ $quick = 0 ]; then
     run_pass sanitizers --enable-sanitizers
+    run_fuzz
     echo "=== distcheck"
     dir="$src/build-test-dist"
     rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
