@@ -40,7 +40,8 @@ LB_PAM_SH_TESTS = \
 	tests/pam/pam-config.sh \
 	tests/pam/pam-fakebroker.sh \
 	tests/pam/pam-catalog.sh \
-	tests/pam/pam-broker.sh
+	tests/pam/pam-broker.sh \
+	tests/pam/pam-services.sh
 TESTS += $(LB_PAM_SH_TESTS)
 dist_check_SCRIPTS += $(LB_PAM_SH_TESTS)
 EXTRA_DIST += tests/pam/lib-pam.sh tests/pam/fake-broker.py
