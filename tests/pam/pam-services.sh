@@ -45,7 +45,7 @@ operator_group =
 operators = lbxsvendor lbxsvendor2
 timeout_ms = 3000
 state_dir = $STATE
-ssh_services = $SSHD
+ssh_services = $SSHD, $SSHD-twice
 CONF
 
 # ---- common-* as pam-auth-update writes them with the profile enabled ---------
@@ -182,6 +182,18 @@ lb_expect '^close PAM_SUCCESS'
 nested=$(sed -n '/^close PAM_SUCCESS/,$p' <<<"$LB_OUT")
 grep -q '^acct PAM_PERM_DENIED' <<<"$nested" || lb_fail "sudo after the login closed passed"
 lb_pass "after close: refused"
+
+echo "# listed twice (lockbox-sshd included and the profile on): the login is bound once"
+K5="$LB_TMP/k5"; req_key "$R1" "$K5"
+lb_pam_service "$SSHD-twice" "account include $LB_PAM_DIR/common-account" \
+    "account required $M config=$CONF" "session required pam_loginuid.so" \
+    "session required $M config=$CONF" "session include $LB_PAM_DIR/common-session"
+lb_pam_run --service "$SSHD-twice" --user lbxsvendor --putenv "SSH_AUTH_INFO_0=$(authinfo "$K5")" acct open close
+lb_expect '^acct PAM_SUCCESS'
+lb_expect '^open PAM_SUCCESS'
+lb_expect '^close PAM_SUCCESS'
+[ "$(grep -c '^info: lockbox: session s-' <<<"$LB_OUT")" = 1 ] || lb_fail "bound more than once"
+lb_pass "pam_lockbox listed twice: one session, opened and closed"
 
 echo "# a service not named in ssh_services is refused even for the ssh stack"
 cp "$LB_PAM_DIR/$SSHD" "$LB_PAM_DIR/sshd-other"
