@@ -41,6 +41,7 @@ host_name = $H
 operator_group =
 operators = lbxbvendor
 timeout_ms = 5000
+ssh_services = acct
 CONF
 lb_pam_service acct "account required $M config=$LB_TMP/lockbox.conf"
 lb_pam_service permit "account required pam_permit.so"

@@ -7,6 +7,7 @@
  * The list and the class of each check are in lockboxctl(1). */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -39,6 +40,7 @@ struct doctor {
         const char *sshd_config;    /* without root */
         const char *pam_service;
         const char *operator_user;  /* for sshd's Match; NULL: find one */
+        char *keys_user;            /* sshd's AuthorizedKeysCommandUser, when known */
         struct lb_host_conf conf;
         json_t *checks;
         unsigned n_fail, n_warn;
@@ -174,6 +176,397 @@ static bool control_is_mandatory(const char *control) {
         return streq(control, "required") || streq(control, "requisite");
 }
 
+/* The first pam_lockbox line that guards the stack: mandatory, not in a
+ * substack, and nothing before it can end the stack with success. -1: none. */
+static long guarding_lockbox(const struct lb_pam_stack *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                const char *b = strrchr(s->lines[i].module, '/');
+                _cleanup_free_ char *why = NULL;
+
+                if (!streq(b ? b + 1 : s->lines[i].module, "pam_lockbox.so") ||
+                    !control_is_mandatory(s->lines[i].control) || s->lines[i].substack)
+                        continue;
+                why = lb_pam_stack_skips(s, i);
+                if (!why)
+                        return (long) i;
+        }
+        return -1;
+}
+
+/* Why pam_lockbox in this stack does not guard it (malloc'd), or NULL. */
+static char *stack_problem(const struct lb_pam_stack *s) {
+        _cleanup_free_ char *why = NULL;
+        const struct lb_pam_line *l;
+        long i = lb_pam_stack_find(s, "pam_lockbox.so");
+
+        if (guarding_lockbox(s) >= 0)
+                return NULL;
+        if (i < 0)
+                return strdup("no pam_lockbox.so");
+        l = &s->lines[i];
+        if (!control_is_mandatory(l->control))
+                return lb_asprintf("pam_lockbox.so is '%s' (%s:%u)", l->control, l->file, l->line);
+        if (l->substack)
+                return lb_asprintf("pam_lockbox.so is inside a substack (%s:%u)", l->file, l->line);
+        why = lb_pam_stack_skips(s, (size_t) i);
+        if (why)
+                return lb_asprintf("pam_lockbox.so (%s:%u) can be skipped: %s", l->file, l->line, why);
+        return NULL;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every other PAM service (cron, atd, systemd-user, su, login, sudo, ...) must
+ * refuse managed accounts: pam_lockbox in its account stack, as the
+ * pam-auth-update profile puts it (common-account). A service without any
+ * account line is refused by libpam itself. */
+static void check_pam_services(struct doctor *d) {
+        _cleanup_free_ char *dir = rooted(d, "/etc/pam.d"), *bad = NULL, *good = NULL;
+        struct dirent **ents = NULL;
+        unsigned n_good = 0;
+        int n;
+
+        if (!dir)
+                return;
+        n = scandir(dir, &ents, NULL, name_cmp);
+        if (n < 0) {
+                report(d, ST_FAIL, "pam-services", "cannot list %s: %s", dir, strerror(errno));
+                return;
+        }
+        for (int k = 0; k < n; k++) {
+                _cleanup_(lb_pam_stack_done) struct lb_pam_stack st = {};
+                _cleanup_free_ char *err = NULL, *why = NULL, *path = NULL;
+                const char *name = ents[k]->d_name;
+                struct stat sb;
+                char **list;
+
+                if (name[0] == '.' || strneq(name, "common-", 7) || streq(name, d->pam_service) ||
+                    strchr(name, '~') || strstr(name, ".dpkg-") || strstr(name, ".ucf-"))
+                        continue;
+                path = lb_asprintf("%s/%s", dir, name);
+                if (!path || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+                        continue;
+                if (lb_pam_stack_load(d->root, name, "account", &st, &err) < 0)
+                        why = lb_asprintf("cannot read %s", strna(err));
+                else if (st.n == 0)
+                        continue; /* no account module: libpam refuses everyone */
+                else
+                        why = stack_problem(&st);
+                list = why ? &bad : &good;
+                {
+                        char *nl = lb_asprintf("%s%s%s%s%s%s", *list ? *list : "", *list ? ", " : "",
+                                               name, why ? " (" : "", why ? why : "", why ? ")" : "");
+                        free(*list);
+                        *list = nl;
+                }
+                if (!why)
+                        n_good++;
+        }
+        for (int k = 0; k < n; k++)
+                free(ents[k]);
+        free(ents);
+        if (bad)
+                report(d, ST_FAIL, "pam-services",
+                       "managed accounts are not refused on: %s; these services could run an operator's work outside the recorded login: pam-auth-update --enable lockbox (pam_lockbox in common-account) or add 'account required pam_lockbox.so' to each",
+                       bad);
+        else
+                report(d, ST_OK, "pam-services", "pam_lockbox refuses managed accounts in the account stack of %u other service%s: %s",
+                       n_good, n_good == 1 ? "" : "s", good ? good : "none");
+}
+
+/* The service doctor checks as sshd's must be named in ssh_services, or
+ * pam_lockbox refuses every managed login there (fail closed). */
+static void check_ssh_services(struct doctor *d) {
+        if (lb_strv_contains(d->conf.ssh_services, d->pam_service))
+                report(d, ST_OK, "ssh-services", "ssh_services names %s", d->pam_service);
+        else
+                report(d, ST_WARN, "ssh-services",
+                       "ssh_services does not name the PAM service %s: pam_lockbox refuses every managed login there; set 'ssh_services = %s' in lockbox.conf",
+                       d->pam_service, d->pam_service);
+}
+
+/* pam_env.so user_readenv=1 reads ~/.pam_environment: the operator sets
+ * variables of their own login, and so of the environment sshd hands the
+ * setuid recorder. The recorder clears its environment to an allow-list
+ * first thing, so this is a warning, not a way around it. */
+static void check_pam_env(struct doctor *d) {
+        static const char *const stages[] = { "auth", "session" };
+        unsigned found = 0;
+
+        for (size_t k = 0; k < ELEMENTSOF(stages); k++) {
+                _cleanup_(lb_pam_stack_done) struct lb_pam_stack st = {};
+                _cleanup_free_ char *err = NULL;
+
+                if (lb_pam_stack_load(d->root, d->pam_service, stages[k], &st, &err) < 0)
+                        continue; /* pam-account/pam-session say so */
+                for (size_t i = 0; i < st.n; i++) {
+                        const char *b = strrchr(st.lines[i].module, '/');
+
+                        if (!streq(b ? b + 1 : st.lines[i].module, "pam_env.so") ||
+                            !lb_pam_line_has_arg(&st.lines[i], "user_readenv=1"))
+                                continue;
+                        found++;
+                        report(d, ST_WARN, "pam-env",
+                               "pam_env.so user_readenv=1 (%s:%u): operators set variables of their login from ~/.pam_environment, including the environment of the setuid recorder (which clears it, but a program of theirs should not get to): remove user_readenv=1",
+                               st.lines[i].file, st.lines[i].line);
+                }
+        }
+        if (!found)
+                report(d, ST_OK, "pam-env", "no pam_env.so user_readenv=1 in the %s stack", d->pam_service);
+}
+
+static int strv_add_unique(char ***v, const char *s) {
+        size_t n = 0;
+        char **nv;
+
+        if (lb_strv_contains(*v, s))
+                return 0;
+        while (*v && (*v)[n])
+                n++;
+        nv = realloc(*v, (n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[n] = strdup(s);
+        nv[n + 1] = NULL;
+        return nv[n] ? 0 : -ENOMEM;
+}
+
+/* The operator accounts that exist: members of operator_group (listed, or by
+ * primary group) and the accounts in operators. */
+static char **operator_accounts(struct doctor *d) {
+        char **v = calloc(1, sizeof(char *));
+        struct group *g = d->conf.operator_group ? getgrnam(d->conf.operator_group) : NULL;
+        struct passwd *pw;
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; g && g->gr_mem[i]; i++)
+                if (getpwnam(g->gr_mem[i]))
+                        (void) strv_add_unique(&v, g->gr_mem[i]);
+        if (g) {
+                gid_t gid = g->gr_gid;
+
+                setpwent();
+                while ((pw = getpwent()))
+                        if (pw->pw_gid == gid)
+                                (void) strv_add_unique(&v, pw->pw_name);
+                endpwent();
+        }
+        for (size_t i = 0; d->conf.operators && d->conf.operators[i]; i++)
+                if (getpwnam(d->conf.operators[i]))
+                        (void) strv_add_unique(&v, d->conf.operators[i]);
+        return v;
+}
+
+static void append(char **list, const char *item) {
+        char *n = lb_asprintf("%s%s%s", *list ? *list : "", *list ? ", " : "", item);
+
+        free(*list);
+        *list = n;
+}
+
+static bool rooted_exists(struct doctor *d, const char *path) {
+        _cleanup_free_ char *full = rooted(d, path);
+
+        return full && access(full, F_OK) == 0;
+}
+
+/* Per operator account: its login shell is the recorder (Debian's bash reads
+ * ~/.bashrc before running a ForceCommand), no lingering user manager, and
+ * cron and at refuse it. */
+static void check_operators(struct doctor *d) {
+        _cleanup_(lb_strv_freep) char **ops = operator_accounts(d);
+        _cleanup_free_ char *shells = NULL, *linger = NULL, *cron = NULL, *at = NULL;
+        bool have_cron = rooted_exists(d, "/usr/bin/crontab") || rooted_exists(d, "/etc/cron.deny") ||
+                         rooted_exists(d, "/etc/cron.allow");
+        bool have_at = rooted_exists(d, "/usr/bin/at") || rooted_exists(d, "/etc/at.deny") ||
+                       rooted_exists(d, "/etc/at.allow");
+
+        if (!ops || !ops[0]) {
+                const char *why = !ops ? "out of memory" : "no operator accounts on this host";
+                report(d, ST_SKIP, "operator-shell", "%s", why);
+                report(d, ST_SKIP, "linger", "%s", why);
+                report(d, ST_SKIP, "cron-deny", "%s", why);
+                report(d, ST_SKIP, "at-deny", "%s", why);
+                return;
+        }
+        for (size_t i = 0; ops[i]; i++) {
+                struct passwd *pw = getpwnam(ops[i]);
+                _cleanup_free_ char *lf = lb_asprintf("/var/lib/systemd/linger/%s", ops[i]);
+
+                if (pw && (!d->conf.recorder || !streq(pw->pw_shell ? pw->pw_shell : "", d->conf.recorder))) {
+                        _cleanup_free_ char *e = lb_asprintf("%s (%s)", ops[i],
+                                                             isempty(pw->pw_shell) ? "no shell" : pw->pw_shell);
+                        append(&shells, e ? e : ops[i]);
+                }
+                if (lf && rooted_exists(d, lf))
+                        append(&linger, ops[i]);
+                if (have_cron && lb_allow_deny_refuses(d->root, "/etc/cron.allow", "/etc/cron.deny", true, ops[i]) != 1)
+                        append(&cron, ops[i]);
+                if (have_at && lb_allow_deny_refuses(d->root, "/etc/at.allow", "/etc/at.deny", false, ops[i]) != 1)
+                        append(&at, ops[i]);
+        }
+        if (shells)
+                report(d, ST_FAIL, "operator-shell",
+                       "login shell is not the recorder for: %s; a shell such as bash reads the operator's own startup files before sshd's ForceCommand runs: usermod -s %s USER",
+                       shells, strna(d->conf.recorder));
+        else
+                report(d, ST_OK, "operator-shell", "every operator account has %s as its login shell", strna(d->conf.recorder));
+        if (linger)
+                report(d, ST_FAIL, "linger",
+                       "lingering systemd user manager for: %s; it runs (and starts at boot) outside any recorded login: loginctl disable-linger USER, then loginctl terminate-user USER",
+                       linger);
+        else
+                report(d, ST_OK, "linger", "no operator account lingers (/var/lib/systemd/linger)");
+        if (!have_cron)
+                report(d, ST_SKIP, "cron-deny", "cron is not installed");
+        else if (cron)
+                report(d, ST_WARN, "cron-deny",
+                       "crontab is allowed for: %s; pam_lockbox refuses their jobs when they run, but they can plant them: add each to /etc/cron.deny (or leave them out of /etc/cron.allow)",
+                       cron);
+        else
+                report(d, ST_OK, "cron-deny", "cron.allow/cron.deny refuse every operator account");
+        if (!have_at)
+                report(d, ST_SKIP, "at-deny", "at is not installed");
+        else if (at)
+                report(d, ST_WARN, "at-deny",
+                       "at is allowed for: %s; pam_lockbox refuses their jobs when they run, but they can queue them: add each to /etc/at.deny (or leave them out of /etc/at.allow)",
+                       at);
+        else
+                report(d, ST_OK, "at-deny", "at.allow/at.deny refuse every operator account");
+}
+
+/* A polkit rule refusing operators org.freedesktop.login1.set-self-linger
+ * and set-user-linger (conf/polkit/lockbox.rules). */
+static void check_polkit(struct doctor *d) {
+        static const char *const dirs[] = { "/etc/polkit-1/rules.d", "/usr/share/polkit-1/rules.d" };
+        _cleanup_free_ char *quoted = lb_asprintf("\"%s\"", strna(d->conf.operator_group));
+        bool have_polkit = false;
+
+        for (size_t k = 0; k < ELEMENTSOF(dirs); k++) {
+                _cleanup_free_ char *dir = rooted(d, dirs[k]);
+                struct dirent **ents = NULL;
+                int n;
+
+                if (!dir || !quoted)
+                        return;
+                n = scandir(dir, &ents, NULL, name_cmp);
+                if (n < 0)
+                        continue;
+                have_polkit = true;
+                for (int i = 0; i < n; i++) {
+                        _cleanup_free_ char *path = lb_asprintf("%s/%s", dir, ents[i]->d_name),
+                                            *text = NULL;
+                        size_t len;
+                        bool hit;
+
+                        hit = path && lb_read_file(path, 1024 * 1024, &text, &len) >= 0 &&
+                              strstr(text, "org.freedesktop.login1.set-self-linger") &&
+                              strstr(text, "org.freedesktop.login1.set-user-linger") &&
+                              strstr(text, quoted) && strstr(text, "polkit.Result.NO");
+                        if (hit) {
+                                report(d, ST_OK, "polkit-linger", "%s/%s refuses %s linger", dirs[k],
+                                       ents[i]->d_name, d->conf.operator_group);
+                                for (; i < n; i++)
+                                        free(ents[i]);
+                                free(ents);
+                                return;
+                        }
+                        free(ents[i]);
+                }
+                free(ents);
+        }
+        if (!have_polkit)
+                report(d, ST_SKIP, "polkit-linger", "polkit is not installed (no rules.d directory)");
+        else
+                report(d, ST_WARN, "polkit-linger",
+                       "no polkit rule refuses group %s org.freedesktop.login1.set-self-linger/set-user-linger: install lockbox's 10-lockbox-linger.rules (pam_lockbox refuses their user manager anyway)",
+                       strna(d->conf.operator_group));
+}
+
+/* Can `user` open `path` for reading? Checked in a child that takes the
+ * user's uid, gid and groups, so ACLs and directories count. 1 yes, 0 no
+ * (*ret_errno set), -errno when the check could not be made. */
+static int readable_as(const struct passwd *pw, const char *path, int *ret_errno) {
+        int status;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int fd;
+
+                if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+                    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+                        _exit(255);
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                _exit(fd >= 0 ? 0 : (errno & 0x7f) ? (errno & 0x7f) : 1);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+                return -EPERM;
+        *ret_errno = WEXITSTATUS(status);
+        return WEXITSTATUS(status) == 0;
+}
+
+/* The host token is read by pam_lockbox (root, in sshd), by lockbox-keys (as
+ * sshd's AuthorizedKeysCommandUser) and by lockbox-record (before it drops
+ * root). It must be readable by that user and by nobody else but root. */
+static void check_token(struct doctor *d) {
+        _cleanup_free_ char *full = NULL;
+        const char *user = d->keys_user ? d->keys_user : "lockbox-keys";
+        struct passwd *pw;
+        struct stat st;
+        int r, e = 0;
+
+        if (!d->conf.token_file) {
+                report(d, ST_SKIP, "token", "no token_file (a unix-socket broker needs none)");
+                return;
+        }
+        full = rooted(d, d->conf.token_file);
+        if (!full)
+                return;
+        if (stat(full, &st) < 0) {
+                report(d, ST_WARN, "token", "%s: %s: every managed login fails closed", full, strerror(errno));
+                return;
+        }
+        if (st.st_mode & (S_IROTH | S_IWOTH)) {
+                report(d, ST_FAIL, "token",
+                       "%s is mode %04o: any local user can read or replace this host's broker token (and pam_lockbox and lockbox-keys refuse it): chown root:%s %s && chmod 0640 %s",
+                       full, (unsigned) (st.st_mode & 07777), user, d->conf.token_file, d->conf.token_file);
+                return;
+        }
+        if (st.st_uid != 0 || (st.st_mode & S_IWGRP)) {
+                report(d, ST_WARN, "token", "%s is owner uid %u, mode %04o: make it root:%s 0640", full,
+                       (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), user);
+        }
+        pw = getpwnam(user);
+        if (!pw) {
+                report(d, ST_WARN, "token", "cannot check %s as %s: no such user", full, user);
+                return;
+        }
+        if (geteuid() != 0) {
+                report(d, ST_SKIP, "token", "not root: cannot check %s as %s", full, user);
+                return;
+        }
+        r = readable_as(pw, full, &e);
+        if (r < 0)
+                report(d, ST_WARN, "token", "cannot check %s as %s: %s", full, user, strerror(-r));
+        else if (r == 0)
+                report(d, ST_WARN, "token",
+                       "%s cannot be read by %s (uid %u), the keys command's user (%s): every key lookup fails closed: chown root:%s %s && chmod 0640 %s",
+                       full, user, (unsigned) pw->pw_uid, strerror(e), user, d->conf.token_file,
+                       d->conf.token_file);
+        else
+                report(d, ST_OK, "token", "%s (owner uid %u, mode %04o) is read as %s (uid %u) and not by others",
+                       full, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), user, (unsigned) pw->pw_uid);
+}
+
 static void check_pam_stage(struct doctor *d, const char *stage) {
         _cleanup_(lb_pam_stack_done) struct lb_pam_stack s = {};
         _cleanup_free_ char *err = NULL, *why = NULL, *name = lb_asprintf("pam-%s", stage);
@@ -186,7 +579,9 @@ static void check_pam_stage(struct doctor *d, const char *stage) {
                 report(d, ST_FAIL, name, "cannot read %s: %s", strna(err), strerror(-r));
                 return;
         }
-        i = lb_pam_stack_find(&s, "pam_lockbox.so");
+        i = guarding_lockbox(&s);
+        if (i < 0)
+                i = lb_pam_stack_find(&s, "pam_lockbox.so");
         if (i < 0) {
                 report(d, ST_FAIL, name,
                        "pam_lockbox.so is not in the %s stack of /etc/pam.d/%s: add '%s required pam_lockbox.so'",
@@ -390,6 +785,8 @@ static void check_sshd(struct doctor *d) {
                        "AuthorizedKeysCommandUser %s does not exist: create it (systemd-sysusers)", v);
         else
                 report(d, ST_OK, "sshd-authorizedkeyscommanduser", "%s", v);
+        if (v && !streq(v, "none") && !d->keys_user)
+                d->keys_user = strdup(v);
 
         expect(d, &s, how, "disableforwarding", "DisableForwarding", "yes");
         expect(d, &s, how, "permittunnel", "PermitTunnel", "no");
@@ -693,16 +1090,29 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
         d.checks = json_array();
         if (!d.checks || check_config(&d) < 0)
                 return lb_ctl_error("doctor: out of memory");
+        if (geteuid() == 0)
+                report(&d, ST_OK, "doctor", "running as root; the token is read as the keys command's user");
+        else
+                report(&d, ST_WARN, "doctor",
+                       "running as uid %u, not root: sshd -T, auditctl and reading the token as the keys command's user need root",
+                       (unsigned) geteuid());
         check_pam_stage(&d, "account");
         check_pam_stage(&d, "session");
+        check_ssh_services(&d);
+        check_pam_services(&d);
+        check_pam_env(&d);
         check_sshd(&d);
         check_recorder(&d);
+        check_operators(&d);
+        check_polkit(&d);
+        check_token(&d);
         check_audit(&d);
         check_journald(&d);
         check_broker(&d);
 
         ret = print_report(&d, json);
         json_decref(d.checks);
+        free(d.keys_user);
         lb_host_conf_done(&d.conf);
         return ret;
 }

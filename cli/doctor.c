@@ -67,6 +67,7 @@ void lb_pam_stack_done(struct lb_pam_stack *s) {
         for (size_t i = 0; i < s->n; i++) {
                 free(s->lines[i].control);
                 free(s->lines[i].module);
+                free(s->lines[i].args);
                 free(s->lines[i].file);
         }
         free(s->lines);
@@ -75,22 +76,35 @@ void lb_pam_stack_done(struct lb_pam_stack *s) {
 }
 
 static int pam_add(struct lb_pam_stack *s, const char *control, const char *module,
-                   const char *file, unsigned line, bool substack) {
+                   char *const *args, const char *file, unsigned line, bool substack) {
         struct lb_pam_line *nl = realloc(s->lines, (s->n + 1) * sizeof(*nl));
+        size_t alen = 1;
+        char *joined;
 
         if (!nl)
                 return -ENOMEM;
+        for (size_t k = 0; args[k]; k++)
+                alen += strlen(args[k]) + 1;
+        joined = calloc(1, alen);
+        if (!joined)
+                return -ENOMEM;
+        for (size_t k = 0; args[k]; k++) {
+                if (k > 0)
+                        strcat(joined, " ");
+                strcat(joined, args[k]);
+        }
         s->lines = nl;
         nl = &s->lines[s->n];
         *nl = (struct lb_pam_line) {
                 .control = strdup(control),
                 .module = strdup(module),
+                .args = joined,
                 .file = strdup(file),
                 .line = line,
                 .substack = substack,
         };
         s->n++;
-        if (!nl->control || !nl->module || !nl->file)
+        if (!nl->control || !nl->module || !nl->file || !nl->args)
                 return -ENOMEM;
         return 0;
 }
@@ -147,7 +161,7 @@ static int pam_load_file(const char *root, const char *service, const char *type
                                 return r;
                         continue;
                 }
-                r = pam_add(s, w[1], w[2], rel, lineno, substack);
+                r = pam_add(s, w[1], w[2], w + 3, rel, lineno, substack);
                 if (r < 0)
                         return r;
         }
@@ -177,6 +191,62 @@ long lb_pam_stack_find(const struct lb_pam_stack *s, const char *name) {
                         return (long) i;
         }
         return -1;
+}
+
+bool lb_pam_line_has_arg(const struct lb_pam_line *l, const char *arg) {
+        size_t n = strlen(arg);
+
+        for (const char *p = l->args; p && *p;) {
+                size_t k = strcspn(p, " ");
+
+                if (k == n && strneq(p, arg, n))
+                        return true;
+                p += k;
+                p += strspn(p, " ");
+        }
+        return false;
+}
+
+/* 1 when `user` is a line of the file, 0 not, -ENOENT no file. */
+static int listed_in(const char *root, const char *path, const char *user) {
+        _cleanup_free_ char *full = rooted(root, path), *text = NULL;
+        char *save = NULL, *line;
+        size_t len;
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        r = lb_read_file(full, CONF_MAX_SIZE, &text, &len);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *e = line + strlen(line);
+
+                while (*line == ' ' || *line == '\t')
+                        line++;
+                while (e > line && isspace((unsigned char) e[-1]))
+                        *--e = 0;
+                if (streq(line, user))
+                        return 1;
+        }
+        return 0;
+}
+
+int lb_allow_deny_refuses(const char *root, const char *allow, const char *deny, bool neither_allows,
+                          const char *user) {
+        int r;
+
+        r = listed_in(root, allow, user);
+        if (r >= 0)
+                return r == 0;
+        if (r != -ENOENT)
+                return r;
+        r = listed_in(root, deny, user);
+        if (r >= 0)
+                return r == 1;
+        if (r != -ENOENT)
+                return r;
+        return !neither_allows;
 }
 
 /* In a [value=action ...] control, the action for `value` (NULL if none). */

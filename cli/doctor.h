@@ -12,6 +12,7 @@
 struct lb_pam_line {
         char *control;   /* "required", "[success=1 default=ignore]", ... */
         char *module;    /* as written: "pam_lockbox.so" or a path */
+        char *args;      /* the module arguments, space separated ("" for none) */
         char *file;      /* where it was read (without root) */
         unsigned line;
         bool substack;   /* read through "substack": its done/jumps stay inside */
@@ -29,6 +30,17 @@ void lb_pam_stack_done(struct lb_pam_stack *s);
  * could not be read. */
 int lb_pam_stack_load(const char *root, const char *service, const char *type,
                       struct lb_pam_stack *ret, char **ret_error);
+
+/* Does the line have the argument `arg` (a whole word, e.g. "user_readenv=1")? */
+bool lb_pam_line_has_arg(const struct lb_pam_line *l, const char *arg);
+
+/* Is `user` allowed to use cron or at by its allow/deny files (under root)?
+ * The rules of Debian's crontab(1) and at(1): when ALLOW exists only the
+ * users listed there may; else the users listed in DENY may not; when neither
+ * exists, `neither_allows` decides (cron: everyone may, at: only root). 1 refused,
+ * 0 allowed, -errno when a file that exists cannot be read. */
+int lb_allow_deny_refuses(const char *root, const char *allow, const char *deny, bool neither_allows,
+                          const char *user);
 
 /* Index of the first line whose module is `name` (basename), or -1. */
 long lb_pam_stack_find(const struct lb_pam_stack *s, const char *name);

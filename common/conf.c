@@ -108,6 +108,7 @@ void lb_host_conf_init(struct lb_host_conf *c) {
         *c = (struct lb_host_conf) {
                 .broker = strdup("unix:" RUNSTATEDIR "/lockbox/lockboxd.sock"),
                 .operator_group = strdup("lockbox-operators"),
+                .ssh_services = lb_strv_split("sshd", ","),
                 .timeout_ms = 5000,
                 .recorder = strdup(LOCKBOX_LIBEXECDIR "/lockbox-record"),
                 .spool_dir = strdup(LOCALSTATEDIR "/lib/lockbox/spool"),
@@ -125,6 +126,7 @@ void lb_host_conf_done(struct lb_host_conf *c) {
         free(c->host_name);
         free(c->operator_group);
         lb_strv_free(c->operators);
+        lb_strv_free(c->ssh_services);
         free(c->recorder);
         free(c->spool_dir);
         free(c->state_dir);
@@ -178,6 +180,20 @@ int lb_host_conf_set(void *userdata, const char *key, const char *value) {
                         return -ENOMEM;
                 lb_strv_free(c->operators);
                 c->operators = v;
+                return 0;
+        }
+        if (streq(key, "ssh_services")) {
+                /* PAM service names (files in /etc/pam.d): an empty list would
+                 * leave managed accounts no way in at all, a '/' is no name */
+                char **v = lb_strv_split(value, ", \t");
+                if (!v)
+                        return -ENOMEM;
+                if (!v[0] || strpbrk(value, "/")) {
+                        lb_strv_free(v);
+                        return -EINVAL;
+                }
+                lb_strv_free(c->ssh_services);
+                c->ssh_services = v;
                 return 0;
         }
         if (streq(key, "timeout_ms")) {

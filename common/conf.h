@@ -36,6 +36,7 @@ struct lb_host_conf {
         char *host_name;      /* this host as the broker knows it (default: hostname) */
         char *operator_group; /* managed accounts: members of this group ... */
         char **operators;     /* ... and these accounts */
+        char **ssh_services;  /* the PAM service names of the recorded sshd login */
         unsigned timeout_ms;  /* one deadline for all network work */
         char *recorder;       /* path of lockbox-record */
         char *spool_dir;      /* recorder spool */

@@ -15,6 +15,7 @@ journaldconfdir = $(prefix)/lib/systemd/journald.conf.d
 catalogdir = $(prefix)/lib/systemd/catalog
 auditrulesdir = $(sysconfdir)/audit/rules.d
 pamconfigsdir = $(datadir)/pam-configs
+polkitrulesdir = $(datadir)/polkit-1/rules.d
 lbexamplesdir = $(docdir)/examples
 
 dist_sysusers_DATA = conf/sysusers.d/lockbox.conf
@@ -31,6 +32,7 @@ LB_CONF_FILES = \
 	pamd:conf/pam.d/lockbox-sshd \
 	audit:conf/audit/lockbox.rules \
 	pamconfigs:conf/pam-configs/lockbox \
+	polkit:conf/polkit/10-lockbox-linger.rules \
 	unit:conf/systemd/lockboxd.service \
 	unit:conf/systemd/lockboxd.socket \
 	catalog:conf/catalog/lockbox-host.catalog \
@@ -44,6 +46,7 @@ LB_CONF_PLACE = case $$place in \
 	  pamd) d="$(sysconfdir)/pam.d"; keep=1;; \
 	  audit) d="$(auditrulesdir)"; keep=1;; \
 	  pamconfigs) d="$(pamconfigsdir)"; keep=0;; \
+	  polkit) d="$(polkitrulesdir)"; keep=0;; \
 	  unit) d="$(systemdsystemunitdir)"; keep=0;; \
 	  catalog) d="$(catalogdir)"; keep=0;; \
 	  sshdexample) d="$(lbexamplesdir)/sshd_config.d"; keep=0;; \

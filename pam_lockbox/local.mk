@@ -40,7 +40,9 @@ LB_PAM_SH_TESTS = \
 	tests/pam/pam-config.sh \
 	tests/pam/pam-fakebroker.sh \
 	tests/pam/pam-catalog.sh \
-	tests/pam/pam-broker.sh
+	tests/pam/pam-broker.sh \
+	tests/pam/pam-services.sh \
+	tests/pam/polkit-rule.sh
 TESTS += $(LB_PAM_SH_TESTS)
 dist_check_SCRIPTS += $(LB_PAM_SH_TESTS)
 EXTRA_DIST += tests/pam/lib-pam.sh tests/pam/fake-broker.py
@@ -50,4 +52,5 @@ EXTRA_DIST += tests/pam/lib-pam.sh tests/pam/fake-broker.py
 # are always in the distribution)
 dist_man_MANS += man/pam_lockbox.8
 EXTRA_DIST += conf/lockbox.conf conf/pam.d/lockbox-sshd conf/pam-configs/lockbox \
+	conf/polkit/10-lockbox-linger.rules \
 	conf/catalog/lockbox-host.catalog

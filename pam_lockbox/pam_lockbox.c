@@ -218,7 +218,7 @@ static void load_config(struct ctx *c, int argc, const char **argv) {
         int r;
 
         lb_host_conf_init(&c->conf);
-        if (!c->conf.broker || !c->conf.state_dir) {
+        if (!c->conf.broker || !c->conf.state_dir || !c->conf.ssh_services) {
                 c->conf_file_broken = true;
                 return;
         }
@@ -347,6 +347,68 @@ static int prelude(struct ctx *c, int argc, const char **argv, int *ret) {
         return 0;
 }
 
+/* ---- the recorded ssh login is the only way in ---------------------------
+ *
+ * cron, atd, the systemd user manager, su, login... start work for an account
+ * outside its recorded login. pam_lockbox sits in every service's stack (the
+ * pam-auth-update profile puts it in common-account and common-session) and
+ * lets a managed account through on two paths only:
+ *   ssh     a service named in ssh_services: the sshd login, whose session
+ *           open then needs the per-session key in SSH_AUTH_INFO_0;
+ *   nested  a call made from inside this account's own recorded login (sudo
+ *           or su typed in the recorded shell, every exec of which the
+ *           recorder sees): the calling process's audit session has a
+ *           session record for this account. The kernel hands out audit
+ *           session ids; a process can get a fresh one, never join another,
+ *           and the record is root's, written at sshd session open and
+ *           removed at close.
+ * Anything else (cron, atd and systemd-user run PAM in a daemon's process,
+ * outside every recorded login) is refused at the account stage and again
+ * at session open. */
+enum login_path { PATH_OTHER, PATH_SSH, PATH_NESTED };
+
+static bool on_ssh_service(const struct ctx *c) {
+        return c->service && lb_strv_contains(c->conf.ssh_services, c->service);
+}
+
+static enum login_path login_path(const struct ctx *c) {
+        _cleanup_free_ char *json = NULL, *owner = NULL;
+        uint32_t ses;
+        size_t len;
+
+        if (on_ssh_service(c))
+                return PATH_SSH;
+        if (lb_pam_audit_session(&ses) < 0 ||
+            lb_pam_record_read(c->conf.state_dir, ses, &json, &len) < 0 ||
+            lb_pam_record_parse_user(json, len, ses, &owner) < 0 || !streq(owner, c->user))
+                return PATH_OTHER;
+        return PATH_NESTED;
+}
+
+/* Returns 1 with *ret set when the hook ends here (refused), 0 to go on. */
+static int refuse_other_paths(struct ctx *c, enum login_path path, int *ret) {
+        _cleanup_free_ char *safe = NULL;
+        bool account = streq(c->stage, "account");
+
+        if (path != PATH_OTHER)
+                return 0;
+        safe = lb_term_safe(strna(c->service));
+        log_event(c,
+                  &(struct event) { .message_id = LB_MID_SERVICE_REFUSED, .priority = LOG_WARNING,
+                                    .decision = "deny",
+                                    .reason = "not the recorded ssh login" },
+                  "lockbox: refused %s on PAM service %s: a managed account is used only through "
+                  "its recorded ssh login (ssh_services)",
+                  c->user, strna(safe));
+        audit_event(c, account ? "lockbox-account" : "lockbox-session-open", false, "deny", NULL,
+                    NULL);
+        say_error(c, lb_asprintf("lockbox: %s is a managed account: it is used only through its "
+                                 "recorded ssh login, not through %s; refusing",
+                                 c->user, strna(safe)));
+        *ret = account ? PAM_PERM_DENIED : PAM_SESSION_ERR;
+        return 1;
+}
+
 /* ---- account ----------------------------------------------------------- */
 
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
@@ -355,6 +417,8 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
         int ret, r;
 
         if (prelude(&c, argc, argv, &ret) > 0)
+                goto finish;
+        if (refuse_other_paths(&c, login_path(&c), &ret) > 0)
                 goto finish;
 
         r = lb_broker_access(&c.broker, c.host, c.user, &a);
@@ -446,6 +510,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         struct lb_session s = {};
         _cleanup_free_ char *key = NULL, *record = NULL, *broker_error = NULL, *id_copy = NULL;
         struct lb_pam_record rec = {};
+        enum login_path path;
+        const void *bound = NULL;
         uint32_t ses = 0, *ses_copy = NULL;
         uint64_t start = lb_mono_ms(), mono;
         bool opened = false, written = false;
@@ -454,6 +520,21 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 
         if (prelude(&c, argc, argv, &ret) > 0)
                 goto finish;
+        path = login_path(&c);
+        if (refuse_other_paths(&c, path, &ret) > 0)
+                goto finish;
+        if (path == PATH_NESTED) {
+                /* sudo/su inside the recorded login: already bound and recorded */
+                log_debug_ctx(&c, "lockbox: %s on %s inside its recorded login", c.user,
+                              strna(c.service));
+                ret = PAM_IGNORE;
+                goto finish;
+        }
+        if (pam_get_data(pamh, DATA_SESSION, &bound) == PAM_SUCCESS && bound) {
+                /* listed twice in this stack: the first line bound the login */
+                ret = PAM_SUCCESS;
+                goto finish;
+        }
         ret = PAM_SESSION_ERR;
 
         /* The recorder finds this session by its audit session id: without one
@@ -621,6 +702,12 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 
         if (prelude(&c, argc, argv, &ret) > 0)
                 goto finish;
+        /* Only the ssh login binds a session. A nested sudo or su must not end
+         * (or kill) the recorded login it runs in. */
+        if (!on_ssh_service(&c)) {
+                ret = PAM_IGNORE;
+                goto finish;
+        }
 
         if (pam_get_data(pamh, DATA_AUDIT_SESSION, &data) == PAM_SUCCESS && data) {
                 ses = *(const uint32_t *) data;

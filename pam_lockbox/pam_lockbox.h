@@ -21,6 +21,7 @@
 #define LB_MID_SESSION_REFUSED "f7d37a2112674a48b14806237e606589"
 #define LB_MID_SESSION_CLOSED  "6cb81570155c447983efc5fcace76235"
 #define LB_MID_CONFIG_ERROR    "89ffa670c3864d90b0d60e612d390a04"
+#define LB_MID_SERVICE_REFUSED "d14f124e57af4bc3bebfb2be7bb59906"
 
 /* The audit session id of a process that never went through pam_loginuid. */
 
@@ -62,6 +63,9 @@ struct lb_pam_record {
 int lb_pam_record_format(const struct lb_pam_record *rec, char **ret);
 /* Pure: the "session" member of a record, validated as an id. */
 int lb_pam_record_parse_session(const char *json, size_t len, char **ret_session);
+
+/* Pure: the "user" of a record, which must be the record of audit session `ses`. */
+int lb_pam_record_parse_user(const char *json, size_t len, uint32_t ses, char **ret_user);
 
 /* <state_dir>/sessions/<ses>.json: the directory is created 0700 and must
  * belong to us and not be writable by others; the file is written 0600 to a

@@ -95,6 +95,23 @@ int lb_pam_record_parse_session(const char *json, size_t len, char **ret_session
         return *ret_session ? 0 : -ENOMEM;
 }
 
+int lb_pam_record_parse_user(const char *json, size_t len, uint32_t ses, char **ret_user) {
+        json_auto_t *j = NULL;
+        json_error_t err;
+        json_t *a;
+        const char *u;
+
+        j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+        if (!json_is_object(j))
+                return -EBADMSG;
+        a = json_object_get(j, "audit_session");
+        u = json_string_value(json_object_get(j, "user"));
+        if (!json_is_integer(a) || json_integer_value(a) != (json_int_t) ses || isempty(u))
+                return -EBADMSG;
+        *ret_user = strdup(u);
+        return *ret_user ? 0 : -ENOMEM;
+}
+
 /* A directory we may trust: ours, a real directory (not a symlink), not
  * writable by anyone else. */
 static int open_trusted_dir(int parent, const char *name, mode_t mode, bool create) {

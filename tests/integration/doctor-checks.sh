@@ -23,20 +23,54 @@ for u in lockbox-keys lockbox-rec; do
     fi
 done
 
+# an operator account whose login shell is the recorder the test root's
+# lockbox.conf names
+REC=/usr/libexec/lockbox/lockbox-record
+lb_add_user lbx-doc-op "$OPS"
+
 write_good() {
     rm -rf "$R"
     install -d -m 0755 "$R/etc/lockbox" "$R/etc/pam.d" "$R/etc/ssh/sshd_config.d" \
-        "$R/usr/libexec/lockbox" "$R/etc/audit/rules.d"
+        "$R/usr/libexec/lockbox" "$R/etc/audit/rules.d" "$R/usr/bin" \
+        "$R/usr/share/polkit-1/rules.d" "$R/var/lib/systemd/linger"
     cat >"$R/etc/lockbox/lockbox.conf" <<EOF
 broker = unix:$LB_TMP/no-broker.sock
 operator_group = $OPS
-recorder = /usr/libexec/lockbox/lockbox-record
+recorder = $REC
+token_file = /etc/lockbox/host.token
 EOF
+    usermod -s "$REC" lbx-doc-op
+    # the host token as the README says: root:lockbox-keys 0640
+    echo "lbx-doctor-test-token" >"$R/etc/lockbox/host.token"
+    chown root:lockbox-keys "$R/etc/lockbox/host.token"
+    chmod 0640 "$R/etc/lockbox/host.token"
+    # common-account as pam-auth-update writes it with the lockbox profile,
+    # and Debian-like services that include it
     cat >"$R/etc/pam.d/common-account" <<'EOF'
 account [success=1 new_authtok_reqd=done default=ignore] pam_unix.so
 account requisite pam_deny.so
 account required pam_permit.so
+account required pam_lockbox.so
 EOF
+    printf '%s\n' "@include common-auth" "session required pam_loginuid.so" \
+        "@include common-account" "@include common-session-noninteractive" >"$R/etc/pam.d/cron"
+    printf '%s\n' "@include common-auth" "@include common-account" \
+        "@include common-session-noninteractive" >"$R/etc/pam.d/atd"
+    printf '%s\n' "account include common-account" "session required pam_loginuid.so" \
+        "session include common-session-noninteractive" >"$R/etc/pam.d/systemd-user"
+    printf '%s\n' "auth sufficient pam_rootok.so" "@include common-auth" \
+        "@include common-account" "@include common-session" >"$R/etc/pam.d/su"
+    # a service without any account line: libpam refuses everyone there
+    printf '%s\n' "@include common-password" >"$R/etc/pam.d/chpasswd"
+    : >"$R/etc/pam.d/common-password"
+    : >"$R/etc/pam.d/common-session-noninteractive"
+    # cron and at installed, both refusing the operator
+    install -m 0755 /bin/true "$R/usr/bin/crontab"
+    install -m 0755 /bin/true "$R/usr/bin/at"
+    printf '%s\n' daemon lbx-doc-op >"$R/etc/cron.deny"
+    printf '%s\n' daemon lbx-doc-op >"$R/etc/at.deny"
+    sed "s/\"lockbox-operators\"/\"$OPS\"/" "$top_srcdir/conf/polkit/10-lockbox-linger.rules" \
+        >"$R/usr/share/polkit-1/rules.d/10-lockbox-linger.rules"
     cat >"$R/etc/pam.d/common-session" <<'EOF'
 session [default=1] pam_permit.so
 session requisite pam_deny.so
@@ -118,7 +152,9 @@ doctor
 for c in config pam-account pam-session pam-loginuid sshd-authorizedkeysfile \
          sshd-authorizedkeyscommand sshd-authorizedkeyscommanduser sshd-disableforwarding \
          sshd-permittunnel sshd-permituserrc sshd-maxsessions sshd-forcecommand \
-         sshd-exposeauthinfo sshd-usepam keys-command recorder; do
+         sshd-exposeauthinfo sshd-usepam keys-command recorder \
+         ssh-services pam-services pam-env operator-shell linger cron-deny at-deny \
+         polkit-linger token doctor; do
     [ "$(status $c)" = ok ] || lb_fail "good setup: $c is $(status $c): $OUT"
 done
 # WARN-class checks never change the exit status: no journald at this socket,
@@ -150,8 +186,16 @@ echo "$table" | grep -qE '^WARN  broker ' || lb_fail "table: $table"
 lb_pass "table output"
 
 # ---- the PAM stack ------------------------------------------------------------
+# These break sshd's own stack; so that they are not hidden by the profile's
+# line in common-account, the other services get their own line instead.
+no_profile() {
+    sed -i '/pam_lockbox/d' "$R/etc/pam.d/common-account"
+    for f in cron atd systemd-user su; do sed -i '1i account required pam_lockbox.so' "$R/etc/pam.d/$f"; done
+}
+no_profile
 sed -i '/^account *required *pam_lockbox.so/d' "$R/etc/pam.d/sshd"
 expect_fail pam-account "pam_lockbox missing from account"
+no_profile
 sed -i 's/^account *required *pam_lockbox.so/account optional pam_lockbox.so/' "$R/etc/pam.d/sshd"
 expect_fail pam-account "pam_lockbox optional in account"
 sed -i 's/^session *required *pam_lockbox.so/session sufficient pam_lockbox.so/' "$R/etc/pam.d/sshd"
@@ -160,8 +204,10 @@ sed -i '/^session *required *pam_lockbox.so/d' "$R/etc/pam.d/sshd"
 expect_fail pam-session "pam_lockbox missing from session"
 sed -i 's/^account    required     pam_nologin.so/account sufficient pam_permit.so/' "$R/etc/pam.d/sshd"
 expect_fail pam-account "a sufficient module before pam_lockbox"
+no_profile
 sed -i 's/^account    required     pam_nologin.so/account [success=4 default=ignore] pam_succeed_if.so user ingroup x/' "$R/etc/pam.d/sshd"
 expect_fail pam-account "a success=N jump over pam_lockbox"
+no_profile
 echo "account sufficient pam_permit.so" >>"$R/etc/pam.d/common-account"
 expect_fail pam-account "a sufficient module in an @include before pam_lockbox"
 sed -i '/^session *required *pam_loginuid.so/d' "$R/etc/pam.d/sshd"
@@ -176,6 +222,69 @@ doctor
 [ "$RC" = 0 ] && [ "$(status pam-account)" = ok ] || lb_fail "sufficient after pam_lockbox: $OUT"
 lb_pass "a sufficient module after pam_lockbox is fine"
 write_good
+
+# ---- work outside the recorded login (cron, at, systemd-user, su, linger) ---------
+doctor
+detail pam-services | grep -q 'cron, ' || lb_fail "pam-services does not name cron: $(detail pam-services)"
+if detail pam-services | grep -q 'chpasswd'; then
+    lb_fail "a service without account lines was counted: $(detail pam-services)"
+fi
+sed -i '/pam_lockbox/d' "$R/etc/pam.d/common-account"
+expect_fail pam-services "pam_lockbox missing from common-account (sshd still has its own line)"
+sed -i '1i account sufficient pam_permit.so' "$R/etc/pam.d/cron"
+expect_fail pam-services "a sufficient module before common-account in cron"
+sed -i 's/^account required pam_lockbox.so/account optional pam_lockbox.so/' "$R/etc/pam.d/common-account"
+expect_fail pam-services "pam_lockbox optional in common-account"
+usermod -s /bin/bash lbx-doc-op
+expect_fail operator-shell "an operator's login shell is bash"
+touch "$R/var/lib/systemd/linger/lbx-doc-op"
+expect_fail linger "a lingering operator account"
+
+# WARN-class: the ssh service not in ssh_services (fails closed), pam_env
+# user_readenv, cron/at allow and deny files, the polkit rule
+warn_only() { # CHECK WHAT
+    doctor
+    [ "$RC" = 0 ] || lb_fail "$2: doctor exit $RC (a WARN must not fail): $(failing)"
+    [ "$(status "$1")" = warn ] || lb_fail "$2: $1 is $(status "$1"), wanted warn: $OUT"
+    lb_pass "$2 -> WARN $1: $(detail "$1")"
+    write_good
+}
+echo "ssh_services = lbx-other-sshd" >>"$R/etc/lockbox/lockbox.conf"
+warn_only ssh-services "ssh_services does not name the checked service"
+echo "session required pam_env.so user_readenv=1 envfile=/etc/default/locale" >>"$R/etc/pam.d/sshd"
+warn_only pam-env "pam_env.so user_readenv=1 in sshd's stack"
+printf '%s\n' daemon >"$R/etc/cron.deny"
+warn_only cron-deny "operator not in cron.deny"
+printf '%s\n' root >"$R/etc/cron.allow"
+doctor
+[ "$(status cron-deny)" = ok ] || lb_fail "cron.allow without the operator: $(detail cron-deny)"
+printf '%s\n' root lbx-doc-op >"$R/etc/cron.allow"
+warn_only cron-deny "operator in cron.allow (cron.deny is then not read)"
+: >"$R/etc/at.deny"
+warn_only at-deny "an empty at.deny"
+rm "$R/etc/at.deny"
+doctor
+[ "$(status at-deny)" = ok ] || lb_fail "neither at.allow nor at.deny (only root may): $(detail at-deny)"
+write_good
+rm "$R/usr/share/polkit-1/rules.d/10-lockbox-linger.rules"
+warn_only polkit-linger "no polkit linger rule"
+sed -i "s/\"$OPS\"/\"somebody-else\"/" "$R/usr/share/polkit-1/rules.d/10-lockbox-linger.rules"
+warn_only polkit-linger "a polkit rule for another group"
+
+# ---- the host token, read as the keys command's user ----------------------------
+# root 0600 (what the README used to say): lockbox-keys, sshd's
+# AuthorizedKeysCommandUser, cannot read it and every key lookup fails closed
+chown root:root "$R/etc/lockbox/host.token"; chmod 0600 "$R/etc/lockbox/host.token"
+doctor
+[ "$RC" = 0 ] && [ "$(status token)" = warn ] || lb_fail "token root 0600: $(status token): $OUT"
+detail token | grep -q "cannot be read by lockbox-keys" || lb_fail "token detail: $(detail token)"
+lb_pass "token root:root 0600 -> WARN: $(detail token)"
+write_good
+chmod 0644 "$R/etc/lockbox/host.token"
+expect_fail token "host token world-readable"
+doctor
+detail token | grep -q "is read as lockbox-keys (uid [0-9]*) and not by others" || lb_fail "token OK detail: $(detail token)"
+lb_pass "token root:lockbox-keys 0640 -> OK: $(detail token)"
 
 # ---- sshd settings for operators (from the files, as sshd reads them) ----------
 S=$R/etc/ssh/sshd_config.d/lockbox.conf

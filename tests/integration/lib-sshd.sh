@@ -134,6 +134,8 @@ SH
         # the PAM module writes session records here, the recorder reads them
         echo "state_dir = $dir/state"
         echo "spool_dir = $dir/spool"
+        # this sshd's PAM service (below): pam_lockbox refuses managed accounts elsewhere
+        echo "ssh_services = lbx-test-sshd-$name"
         printf '%s\n' "${LB_SSHD_HOSTCONF_EXTRA:-}"
     } >"$hostconf"
     chmod 0644 "$hostconf"

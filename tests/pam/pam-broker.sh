@@ -50,6 +50,9 @@ operator_group = lbxpam-nonexistent
 operators = lbxpvendor
 timeout_ms = 3000
 state_dir = $STATE
+# the services below stand for sshd's (pam_lockbox refuses managed accounts
+# on every other service: tests/pam/pam-services.sh)
+ssh_services = acct sess sess-noluid
 CONF
 lb_pam_service acct "account required $M config=$CONF"
 lb_pam_service sess "session required pam_loginuid.so" "session required $M config=$CONF"

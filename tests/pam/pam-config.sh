@@ -24,6 +24,8 @@ host_name = web1
 operator_group =
 operators = lbxvendor, lbxother
 timeout_ms = 2000
+# these stand for sshd's service (tests/pam/pam-services.sh: every other one is refused)
+ssh_services = svc svc2 svc3
 CONF
 
 run() { # run SERVICE-ARGS... -- pam-run args
@@ -76,7 +78,8 @@ lb_pass "malformed/unreadable config"
 
 echo "# bad values: managed users PAM_SERVICE_ERR, others PAM_IGNORE"
 for bad in "timeout_ms = soon" "timeout_ms = 5" "broker = http://evil.example" "state_dir = run/lockbox" \
-           "no_key_login = allow" "host_name = web1;rm" "debug = maybe"; do
+           "no_key_login = allow" "host_name = web1;rm" "debug = maybe" \
+           "ssh_services =" "ssh_services = ../sshd"; do
     VB="$LB_TMP/bad-value.conf"
     { cat "$CONF"; echo "$bad"; } >"$VB"
     run config="$VB" -- --user lbxvendor sm-acct sm-open

@@ -11,7 +11,7 @@ TIMEOUT_MS=1000
 
 acct() { # acct BROKER-BASE [extra args]: account stage through the stack
     local base=$1; shift
-    lb_pam_service svc "account required $M broker=$base host_name=web1 operator_group= operators=lbxvendor timeout_ms=$TIMEOUT_MS $*"
+    lb_pam_service svc "account required $M broker=$base host_name=web1 operator_group= operators=lbxvendor timeout_ms=$TIMEOUT_MS ssh_services=svc $*"
     lb_pam_run --service svc --user lbxvendor acct
 }
 
@@ -80,7 +80,7 @@ export FAKE_USER=nobody
 sess() { # sess BROKER-BASE [extra args]
     local base=$1; shift
     lb_pam_service sess "session required pam_loginuid.so" \
-        "session required $M broker=$base host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state $*"
+        "session required $M broker=$base host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state ssh_services=sess $*"
     lb_pam_run --service sess --user nobody --putenv "SSH_AUTH_INFO_0=publickey $KEY" open
 }
 no_record() {
@@ -128,7 +128,7 @@ echo "# session open, the record cannot be written: refused and ended"
 lb_fake_broker sessionok
 : >"$LB_TMP/not-a-dir"
 lb_pam_service sess "session required pam_loginuid.so" \
-    "session required $M broker=unix:$FAKE_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/not-a-dir"
+    "session required $M broker=unix:$FAKE_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/not-a-dir ssh_services=sess"
 lb_pam_run --service sess --user nobody --putenv "SSH_AUTH_INFO_0=publickey $KEY" open
 lb_expect '^open PAM_SESSION_ERR'
 lb_expect '^error: lockbox: this session could not be recorded'
@@ -143,11 +143,12 @@ OK_SOCK=$FAKE_SOCK
 lb_fake_broker hang
 # open against the good fake, then switch the close to the hanging one
 lb_pam_service sess "session required pam_loginuid.so" \
-    "session required $M broker=unix:$OK_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state2"
-lb_pam_service sess-hang "session required $M broker=unix:$FAKE_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state2"
+    "session required $M broker=unix:$OK_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state2 ssh_services=sess,sess-hang"
+lb_pam_service sess-hang "session required $M broker=unix:$FAKE_SOCK host_name=web1 operator_group= operators=nobody timeout_ms=$TIMEOUT_MS state_dir=$LB_TMP/state2 ssh_services=sess,sess-hang"
 lb_pam_run --service sess --user nobody --putenv "SSH_AUTH_INFO_0=publickey $KEY" \
     --module "$M" --arg broker=unix:$FAKE_SOCK --arg host_name=web1 --arg operator_group= \
-    --arg operators=nobody --arg timeout_ms=$TIMEOUT_MS --arg state_dir=$LB_TMP/state2 open sm-close
+    --arg operators=nobody --arg timeout_ms=$TIMEOUT_MS --arg state_dir=$LB_TMP/state2 \
+    --arg ssh_services=sess open sm-close
 lb_expect '^open PAM_SUCCESS'
 lb_expect '^sm-close PAM_SESSION_ERR'
 [ -z "$(ls -A "$LB_TMP/state2/sessions")" ] || lb_fail "record left after close"

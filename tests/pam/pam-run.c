@@ -13,6 +13,10 @@
  *                               see exactly what it returned (PAM_IGNORE is
  *                               otherwise folded into the stack's result)
  *   putenv:NAME=VALUE           set a PAM environment variable now
+ *   exec CMD ARG...             run CMD (the rest of the line) in a child and
+ *                               wait for it: the child shares this process's
+ *                               audit session, as a sudo typed in the login
+ *                               would (options come before the first STEP)
  * Prints, in order: every conversation message ("info: ...", "error: ...";
  * a prompt is printed as "PROMPT: ..." and answered with an error), a line
  * "STEP PAM_CODE elapsed_ms=N elapsed_us=N" per step (bench/pam-account.sh
@@ -23,6 +27,8 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +116,7 @@ int main(int argc, char **argv) {
         pam_handle_t *pamh = NULL;
         void *dl = NULL;
 
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'c': confdir = optarg; break;
                 case 's': service = optarg; break;
@@ -160,6 +166,30 @@ int main(int argc, char **argv) {
                 if (strncmp(step, "putenv:", 7) == 0) {
                         pam_putenv(pamh, step + 7);
                         continue;
+                }
+                if (strcmp(step, "exec") == 0) {
+                        pid_t pid;
+                        int status;
+
+                        if (i + 1 >= argc) {
+                                fprintf(stderr, "pam-run: exec needs a command\n");
+                                return 2;
+                        }
+                        fflush(stdout);
+                        pid = fork();
+                        if (pid < 0) {
+                                perror("fork");
+                                return 1;
+                        }
+                        if (pid == 0) {
+                                execv(argv[i + 1], argv + i + 1);
+                                perror("execv");
+                                _exit(127);
+                        }
+                        while (waitpid(pid, &status, 0) < 0)
+                                ;
+                        printf("exec exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+                        break;
                 }
                 if (strcmp(step, "auth") == 0)
                         r = pam_authenticate(pamh, 0);

@@ -212,6 +212,46 @@ START_TEST(journald_audit) {
 }
 END_TEST
 
+START_TEST(pam_args) {
+        struct lb_pam_stack s = {};
+        _cleanup_free_ char *err = NULL;
+
+        put("/etc/pam.d/sshd",
+            "session required pam_env.so # [1]\n"
+            "session required pam_env.so user_readenv=1 envfile=/etc/default/locale\n"
+            "session required pam_env.so user_readenv=10\n"
+            "session [success=ok default=bad] pam_selinux.so open\n");
+        ck_assert_int_eq(lb_pam_stack_load(root, "sshd", "session", &s, &err), 0);
+        ck_assert_uint_eq(s.n, 4);
+        ck_assert_str_eq(s.lines[0].args, "");
+        ck_assert(!lb_pam_line_has_arg(&s.lines[0], "user_readenv=1"));
+        ck_assert_str_eq(s.lines[1].args, "user_readenv=1 envfile=/etc/default/locale");
+        ck_assert(lb_pam_line_has_arg(&s.lines[1], "user_readenv=1"));
+        ck_assert(lb_pam_line_has_arg(&s.lines[1], "envfile=/etc/default/locale"));
+        ck_assert(!lb_pam_line_has_arg(&s.lines[2], "user_readenv=1"));
+        ck_assert(lb_pam_line_has_arg(&s.lines[3], "open"));
+        lb_pam_stack_done(&s);
+}
+END_TEST
+
+START_TEST(allow_deny) {
+        const char *ca = "/etc/cron.allow", *cd = "/etc/cron.deny";
+
+        /* neither file: cron lets everyone, at only root */
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, true, "op"), 0);
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, false, "op"), 1);
+        /* deny: whole lines only, blanks around a name ignored */
+        put(cd, "daemon\n  op  \nop2x\n");
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, true, "op"), 1);
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, true, "op2"), 0);
+        /* allow, when it exists, is the only list read */
+        put(ca, "root\n");
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, true, "op"), 1);
+        put(ca, "root\nop\n");
+        ck_assert_int_eq(lb_allow_deny_refuses(root, ca, cd, true, "op"), 0);
+}
+END_TEST
+
 int main(void) {
         Suite *su = suite_create("doctor");
         TCase *tc = tcase_create("readers");
@@ -224,6 +264,8 @@ int main(void) {
         tcase_add_test(tc, sshd_T);
         tcase_add_test(tc, sshd_files);
         tcase_add_test(tc, journald_audit);
+        tcase_add_test(tc, pam_args);
+        tcase_add_test(tc, allow_deny);
         suite_add_tcase(su, tc);
         sr = srunner_create(su);
         srunner_run_all(sr, CK_NORMAL);
