@@ -37,7 +37,8 @@ struct lb_host_conf {
         char *operator_group; /* managed accounts: members of this group ... */
         char **operators;     /* ... and these accounts */
         unsigned timeout_ms;  /* one deadline for all network work */
-        char *recorder;       /* path of lockbox-record */
+        char *recorder;       /* path of lockbox-record (a managed account's login shell) */
+        char *shell;          /* the shell the recorder runs for the operator */
         char *spool_dir;      /* recorder spool */
         char *state_dir;      /* pam_lockbox -> recorder session records */
         char *record_user;    /* the recorder's service user */
