@@ -21,6 +21,16 @@ recorder_lockbox_record_CFLAGS = $(LB_COMMON_CFLAGS)
 recorder_lockbox_record_LDADD = $(LB_COMMON_LIBS) $(CAP_LIBS) $(AUDIT_LIBS) \
 	$(SYSTEMD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
 
+# The integration tests' recorder: the same program, except that it also
+# takes lockbox.conf from beside itself (root-owned, not writable by others)
+# so a test sshd can run it from a temporary directory. Never installed: the
+# production recorder reads /etc/lockbox/lockbox.conf only.
+check_PROGRAMS += recorder/lockbox-record-test
+recorder_lockbox_record_test_SOURCES = $(recorder_lockbox_record_SOURCES)
+recorder_lockbox_record_test_CPPFLAGS = $(AM_CPPFLAGS) -DLB_TEST_PATHS=1
+recorder_lockbox_record_test_CFLAGS = $(recorder_lockbox_record_CFLAGS)
+recorder_lockbox_record_test_LDADD = $(recorder_lockbox_record_LDADD)
+
 check_PROGRAMS += tests/unit/test_record_parts
 TESTS += tests/unit/test_record_parts
 tests_unit_test_record_parts_SOURCES = tests/unit/test_record_parts.c $(LB_RECORD_CORE)
@@ -34,7 +44,9 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-commands.sh \
 	tests/integration/record-enforce.sh \
 	tests/integration/record-deadline.sh \
-	tests/integration/record-journal-drops.sh
+	tests/integration/record-journal-drops.sh \
+	tests/integration/record-setuid.sh \
+	tests/integration/record-escape.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \

@@ -24,7 +24,7 @@ lbr_audit_rules() {
 lbr_setup() {
     local name=$1 enabled backlog
     lb_sshd_require
-    [ -x "$top_builddir/recorder/lockbox-record" ] || lb_fail "lockbox-record not built"
+    [ -x "$top_builddir/recorder/lockbox-record-test" ] || lb_fail "lockbox-record-test not built"
     lb_tmpdir
     lb_start_journald
     lb_start_auditd
