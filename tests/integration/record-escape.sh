@@ -19,9 +19,11 @@ for s in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.S
 fd = os.open("/dev/null", os.O_RDWR)
 for k in (0, 1, 2):
     os.dup2(fd, k)
-open(os.path.expanduser("~/escape-%s.started" % tag), "w").close()
+beat = os.path.expanduser("~/escape-%s.beat" % tag)
+open(beat, "w").close()
 while True:
     try:
+        os.utime(beat)           # alive: the file's mtime keeps moving
         if os.fork():
             os._exit(0)          # the parent leaves: the child is re-parented
         os.setsid()
@@ -32,14 +34,18 @@ while True:
 PY
 chown lbxrvendor: "$home/escape.py"
 
-# the escaper's processes: argv holds the tag
-alive() { pgrep -f "escape.py $1" >/dev/null; }
-gone_for_good() { # tag: none for 3 s in a row
-    local i
-    for i in $(seq 30); do
-        if alive "$1"; then return 1; fi
-        sleep 0.1
-    done
+# The escaper's processes live for microseconds each: a scan of /proc may
+# miss them. Its heartbeat (the mtime of ~/escape-TAG.beat) does not.
+beat() { stat -c %.Y "$home/escape-$1.beat" 2>/dev/null; }
+alive() { # tag: the heartbeat moves within a second
+    local a b
+    a=$(beat "$1"); sleep 1; b=$(beat "$1")
+    [ -n "$a" ] && [ "$a" != "$b" ]
+}
+gone_for_good() { # tag: no heartbeat for 3 s, and no process with its argv
+    local a b
+    a=$(beat "$1"); sleep 3; b=$(beat "$1")
+    [ "$a" = "$b" ] && ! pgrep -f "escape.py $1" >/dev/null
 }
 start_escaper() { # tag steps-file transcript
     local tag=$1
@@ -52,17 +58,17 @@ start_escaper() { # tag steps-file transcript
  ["eof", 60]]
 JSON
 )
-    rm -f "$home/escape-$tag.started"
+    rm -f "$home/escape-$tag.beat"
     python3 "$LBR_DRIVE" "$steps" "$LB_TMP/$tag" -- "${SSH[@]}" &
     drive=$!
     lb_wait_for 300 test -s "$LB_TMP/$tag.pid" || lb_fail "$tag: session did not start: $(lbr_explain)"
-    lb_wait_for 100 test -e "$home/escape-$tag.started" || lb_fail "$tag: the escaper did not start"
+    lb_wait_for 100 test -e "$home/escape-$tag.beat" || lb_fail "$tag: the escaper did not start"
     alive "$tag" || lb_fail "$tag: the escaper is not running"
 }
 lb_defer "pkill -KILL -f 'escape.py lbxesc' || true"
 
 # 1. logout
-start_escaper lbxesc-logout '["send", "exit\n"],'
+start_escaper lbxesc-logout '["sleep", 4], ["send", "exit\n"],'
 wait "$drive" || lb_fail "logout session: $(tail -c 1000 "$LB_TMP/lbxesc-logout")"
 sleep 3 # the old end of session: one HUP/TERM/KILL round, 2 s grace
 gone_for_good lbxesc-logout || lb_fail "a forking, setsid, re-parenting process survived logout"

@@ -47,8 +47,8 @@ lbr_key
     cd / && runuser -u lbxrvendor -- env SSLKEYLOGFILE="$KL2" "$LB_SSHD_LIBEXEC/lockbox-record" \
         -c 'echo direct-ran' </dev/null >"$LB_TMP/direct.out" 2>&1
 ) || true
-grep -q direct-ran "$LB_TMP/direct.out" || lb_fail "direct run did not run the command: $(cat "$LB_TMP/direct.out")"
 [ ! -e "$KL2" ] || lb_fail "the setuid recorder created $KL2: $(stat -c '%U %a' "$KL2")"
+grep -q direct-ran "$LB_TMP/direct.out" || lb_fail "direct run did not run the command: $(cat "$LB_TMP/direct.out")"
 lb_pass "setuid recorder run by the operator with SSLKEYLOGFILE and umask 0: no file"
 
 # 2. sshd's pty: root's, 0600, while the session runs
