@@ -50,7 +50,7 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \
-	tests/integration/record-check.py
+	tests/integration/record-check.py tests/integration/record-escaper.py
 
 dist_man_MANS += man/lockbox-record.8
 EXTRA_DIST += conf/audit/lockbox.rules conf/catalog/lockbox-record.catalog
