@@ -113,9 +113,7 @@ int main(int argc, char **argv) {
                 return refuse("lockbox-record is not installed setuid root");
         /* sshd's terminal is ours from now on: no process of the operator
          * can open it behind the recorder */
-        k = lb_rec_claim_tty(STDIN_FILENO);
-        if (k >= 0)
-                k = lb_rec_claim_tty(STDOUT_FILENO);
+        k = lb_rec_claim_tty();
         if (k < 0)
                 return refuse("the terminal cannot be taken from the operator");
         lb_host_conf_init(&conf);

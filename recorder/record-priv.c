@@ -196,12 +196,45 @@ const char *lb_rec_env_get(char *const *env, const char *name) {
         return NULL;
 }
 
-int lb_rec_claim_tty(int fd) {
-        if (!isatty(fd))
+int lb_rec_claim_tty(void) {
+        struct stat st, now;
+        bool is_tty[3] = {};
+        char path[256];
+        int fd, k = 0;
+
+        if (!isatty(STDIN_FILENO))
                 return 0;
-        if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0)
+        if (ttyname_r(STDIN_FILENO, path, sizeof(path)) != 0 || fstat(STDIN_FILENO, &st) < 0)
+                return -ENOTTY;
+        for (int i = 0; i <= 2; i++) {
+                struct stat o;
+                is_tty[i] = fstat(i, &o) == 0 && S_ISCHR(o.st_mode) && o.st_rdev == st.st_rdev;
+        }
+        if (fchown(STDIN_FILENO, 0, 0) < 0 || fchmod(STDIN_FILENO, 0600) < 0)
                 return -errno;
-        return 0;
+        /* Whoever opened it before (while it was the operator's) loses that
+         * open: vhangup() hangs up every open file of the terminal, ours
+         * too, which we then open again (as login(1) does). */
+        signal(SIGHUP, SIG_IGN);
+        if (vhangup() < 0)
+                k = -errno;
+        else {
+                fd = open(path, O_RDWR);
+                if (fd < 0)
+                        k = -errno;
+                else if (fstat(fd, &now) < 0 || now.st_rdev != st.st_rdev) {
+                        k = -ENOTTY;
+                        close(fd);
+                } else {
+                        for (int i = 0; i <= 2 && k == 0; i++)
+                                if (is_tty[i] && dup2(fd, i) < 0)
+                                        k = -errno;
+                        if (fd > 2)
+                                close(fd);
+                }
+        }
+        signal(SIGHUP, SIG_DFL);
+        return k;
 }
 
 /* ---- the broker, asked by the service user ---------------------------------- */

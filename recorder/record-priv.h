@@ -45,9 +45,11 @@ void lb_rec_restore_limits(const struct lb_rec_inherited *in);
 /* NAME's value in an environment block, or NULL. */
 const char *lb_rec_env_get(char *const *env, const char *name);
 
-/* Make the terminal on fd (sshd's pty) root's, mode 0600, so that no process
- * of the operator can open it any more. 0 when fd is not a terminal. */
-int lb_rec_claim_tty(int fd);
+/* sshd's terminal (fd 0, and 1 and 2 when they are it) becomes root's, mode
+ * 0600, so that no process of the operator can open it any more, and every
+ * earlier open of it is hung up (vhangup); fds 0-2 are opened again. 0 when
+ * fd 0 is not a terminal. */
+int lb_rec_claim_tty(void);
 
 /* A short-lived child, dropped for good to uid/gid (no groups, no
  * capabilities, no_new_privs), asks the broker for session `id` and hands

@@ -235,7 +235,11 @@ SH
 # Give a managed account the recorder as its login shell (what an admin does
 # with `usermod -s /usr/libexec/lockbox/lockbox-record`). After lb_start_sshd.
 lb_sshd_operator_shell() {
+    local was
+    was=$(getent passwd "$1" | cut -d: -f7)
     usermod -s "$LB_SSHD_SHARED_LIBEXEC/lockbox-record" "$1"
+    # an account the test did not make gets its shell back
+    lb_defer "usermod -s '${was:-/bin/bash}' '$1'"
 }
 
 lb_sshd_listening() {

@@ -51,13 +51,50 @@ lbr_key
 grep -q direct-ran "$LB_TMP/direct.out" || lb_fail "direct run did not run the command: $(cat "$LB_TMP/direct.out")"
 lb_pass "setuid recorder run by the operator with SSLKEYLOGFILE and umask 0: no file"
 
-# 2. sshd's pty: root's, 0600, while the session runs
+# 2. sshd's pty: root's, 0600, while the session runs; and whoever opened it
+# before the recorder took it (a process of the operator's watching /dev/pts
+# for new terminals of theirs) can neither write to it nor read from it
+OPD=$(mktemp -d /tmp/lbx-opener.XXXXXX)
+chmod 0755 "$OPD"
+lb_defer "rm -rf '$OPD'"
+cat >"$OPD/opener.py" <<'PY'
+import glob, os, sys, time
+go, end = sys.argv[1], time.time() + 120
+fds = {}
+print("watching", flush=True)
+while not os.path.exists(go) and time.time() < end:
+    for p in glob.glob("/dev/pts/[0-9]*"):
+        if p in fds:
+            continue
+        try:
+            if os.stat(p).st_uid == os.getuid():
+                fds[p] = os.open(p, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            pass
+    time.sleep(0.0002)
+for p, fd in fds.items():
+    try:
+        os.write(fd, b"\r\nINJECTED-PAST-THE-RECORDER\r\n")
+        print("wrote", p, flush=True)
+    except OSError as e:
+        print("write refused", p, e, flush=True)
+    try:
+        print("read", p, os.read(fd, 100), flush=True)
+    except OSError as e:
+        print("read refused", p, e, flush=True)
+PY
+chmod 0644 "$OPD/opener.py"
+runuser -u lbxrvendor -- python3 "$OPD/opener.py" "$OPD/go" >"$OPD/opener.out" 2>&1 &
+opener=$!
+lb_defer "kill $opener 2>/dev/null || true"
+lb_wait_for 100 grep -q watching "$OPD/opener.out" || lb_fail "the opener did not start"
 lbr_key
 mapfile -t SSH < <(lbr_ssh_argv -tt)
 steps=$(cat <<JSON
 [["expect", "\\\\$ $", 20],
  ["send", "echo ready\n"], ["expect", "ready\\\\r\\\\n", 10],
  ["mark", "$LB_TMP/tty.pid"], ["sleep", 4],
+ ["send", "echo after-$((6*7))\n"], ["expect", "after-42", 10],
  ["send", "exit\n"], ["eof", 20]]
 JSON
 )
@@ -65,7 +102,7 @@ python3 "$LBR_DRIVE" "$steps" "$LB_TMP/t2" -- "${SSH[@]}" &
 drive=$!
 lb_wait_for 300 test -s "$LB_TMP/tty.pid" || lb_fail "session did not start: $(lbr_explain)"
 TTY=
-for p in $(pgrep -x lockbox-record); do
+for p in $(pgrep -u lockbox-rec -x lockbox-record); do
     t=$(readlink "/proc/$p/fd/0" 2>/dev/null) || continue
     case "$t" in /dev/pts/*) TTY=$t; break;; esac
 done
@@ -73,12 +110,23 @@ done
 st=$(stat -c '%U %a' "$TTY")
 runuser -u lbxrvendor -- sh -c "exec 3>>$TTY" 2>"$LB_TMP/w.err" && w=open || w=refused
 runuser -u lbxrvendor -- sh -c "exec 3<$TTY" 2>"$LB_TMP/r.err" && r=open || r=refused
+touch "$OPD/go"
+wait "$opener" || true
 wait "$drive" || lb_fail "session: $(tail -c 1000 "$LB_TMP/t2")"
 [ "$w" = refused ] || lb_fail "the operator opened $TTY ($st) for writing"
 [ "$r" = refused ] || lb_fail "the operator opened $TTY ($st) for reading"
 grep -q "Permission denied" "$LB_TMP/w.err" || lb_fail "write open: $(cat "$LB_TMP/w.err")"
 [ "$st" = "root 600" ] || lb_fail "$TTY is $st during the session"
-lb_pass "sshd's pty ($TTY) is root 0600 during the session: the operator cannot open it (read or write)"
+# what reached the client is what the recorder recorded (an injection into
+# the session's inner terminal is fine: it goes through the recorder)
+S=$(lbr_session_of "$R")
+seen=$(grep -ao INJECTED-PAST-THE-RECORDER "$LB_TMP/t2" | wc -l)
+recorded=$(python3 "$top_srcdir/tests/integration/record-check.py" stream "$LBR_SPOOL/$S.jsonl" tty |
+    grep -ao INJECTED-PAST-THE-RECORDER | wc -l)
+[ "$seen" -le "$recorded" ] ||
+    lb_fail "bytes reached the client past the recorder ($seen seen, $recorded recorded): $(cat "$OPD/opener.out")"
+! grep -q "^read $TTY b'[^']" "$OPD/opener.out" || lb_fail "the opener read from $TTY: $(cat "$OPD/opener.out")"
+lb_pass "sshd's pty ($TTY) is root 0600 during the session: the operator cannot open it (read or write), and an earlier open is hung up"
 
 # 3. a planted ~/.bashrc never runs before the recorder
 [ "$(getent passwd lbxrvendor | cut -d: -f7)" = "$LB_SSHD_LIBEXEC/lockbox-record" ] ||
