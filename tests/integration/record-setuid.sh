@@ -112,6 +112,7 @@ runuser -u lbxrvendor -- sh -c "exec 3>>$TTY" 2>"$LB_TMP/w.err" && w=open || w=r
 runuser -u lbxrvendor -- sh -c "exec 3<$TTY" 2>"$LB_TMP/r.err" && r=open || r=refused
 touch "$OPD/go"
 wait "$opener" || true
+sed 's/^/    opener: /' "$OPD/opener.out"
 wait "$drive" || lb_fail "session: $(tail -c 1000 "$LB_TMP/t2")"
 [ "$w" = refused ] || lb_fail "the operator opened $TTY ($st) for writing"
 [ "$r" = refused ] || lb_fail "the operator opened $TTY ($st) for reading"
