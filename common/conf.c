@@ -111,6 +111,7 @@ void lb_host_conf_init(struct lb_host_conf *c) {
                 .ssh_services = lb_strv_split("sshd", ","),
                 .timeout_ms = 5000,
                 .recorder = strdup(LOCKBOX_LIBEXECDIR "/lockbox-record"),
+                .shell = strdup("/bin/bash"),
                 .spool_dir = strdup(LOCALSTATEDIR "/lib/lockbox/spool"),
                 .state_dir = strdup(RUNSTATEDIR "/lockbox"),
                 .record_user = strdup("lockbox-rec"),
@@ -128,6 +129,7 @@ void lb_host_conf_done(struct lb_host_conf *c) {
         lb_strv_free(c->operators);
         lb_strv_free(c->ssh_services);
         free(c->recorder);
+        free(c->shell);
         free(c->spool_dir);
         free(c->state_dir);
         free(c->record_user);
@@ -209,6 +211,11 @@ int lb_host_conf_set(void *userdata, const char *key, const char *value) {
                 if (value[0] != '/')
                         return -EINVAL;
                 return set_str(&c->recorder, value);
+        }
+        if (streq(key, "shell")) {
+                if (value[0] != '/')
+                        return -EINVAL;
+                return set_str(&c->shell, value);
         }
         if (streq(key, "spool_dir")) {
                 if (value[0] != '/')

@@ -38,7 +38,8 @@ struct lb_host_conf {
         char **operators;     /* ... and these accounts */
         char **ssh_services;  /* the PAM service names of the recorded sshd login */
         unsigned timeout_ms;  /* one deadline for all network work */
-        char *recorder;       /* path of lockbox-record */
+        char *recorder;       /* path of lockbox-record (a managed account's login shell) */
+        char *shell;          /* the shell the recorder runs for the operator */
         char *spool_dir;      /* recorder spool */
         char *state_dir;      /* pam_lockbox -> recorder session records */
         char *record_user;    /* the recorder's service user */

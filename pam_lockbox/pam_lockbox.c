@@ -411,6 +411,29 @@ static int refuse_other_paths(struct ctx *c, enum login_path path, int *ret) {
 
 /* ---- account ----------------------------------------------------------- */
 
+/* A managed account's login shell must be the recorder: sshd runs the
+ * ForceCommand through the login shell, so any other shell (bash reads
+ * ~/.bashrc when sshd starts it) runs the operator's own files before the
+ * recorder, unrecorded. 0 when it is, -EPERM (and the refusal said) when not. */
+static int check_login_shell(struct ctx *c) {
+        struct passwd *pw = getpwnam(c->user);
+        const char *shell = pw ? pw->pw_shell : NULL;
+
+        if (shell && streq(shell, c->conf.recorder))
+                return 0;
+        log_event(c,
+                  &(struct event) { .message_id = LB_MID_ACCOUNT_REFUSED, .priority = LOG_ERR,
+                                    .decision = "deny", .reason = "login shell is not the recorder" },
+                  "lockbox: refused %s: its login shell is %s, not the recorder %s "
+                  "(usermod -s %s %s)", c->user, strna(shell), c->conf.recorder,
+                  c->conf.recorder, c->user);
+        audit_event(c, "lockbox-account", false, "deny", NULL, NULL);
+        say_error(c, lb_asprintf("lockbox: this account is not set up for recorded access "
+                                 "(its login shell must be %s); refusing login",
+                                 c->conf.recorder));
+        return -EPERM;
+}
+
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
         struct ctx c = { .pamh = pamh, .flags = flags, .stage = "account" };
         struct lb_access a = {};
@@ -447,6 +470,10 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
                 audit_event(&c, "lockbox-account", false, "deny", NULL, NULL);
                 say_error(&c, lb_pam_msg_refused(&a));
                 say_error(&c, lb_pam_msg_hint(&a, c.host, c.user));
+                ret = PAM_PERM_DENIED;
+                goto finish;
+        }
+        if (check_login_shell(&c) < 0) {
                 ret = PAM_PERM_DENIED;
                 goto finish;
         }

@@ -30,6 +30,16 @@ tests_unit_test_record_confine_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorde
 tests_unit_test_record_confine_CFLAGS = $(LB_CHECK_CFLAGS) $(SECCOMP_CFLAGS)
 tests_unit_test_record_confine_LDADD = $(LB_CHECK_LIBS) $(SECCOMP_LIBS)
 
+# The integration tests' recorder: the same program, except that it also
+# takes lockbox.conf from beside itself (root-owned, not writable by others)
+# so a test sshd can run it from a temporary directory. Never installed: the
+# production recorder reads /etc/lockbox/lockbox.conf only.
+check_PROGRAMS += recorder/lockbox-record-test
+recorder_lockbox_record_test_SOURCES = $(recorder_lockbox_record_SOURCES)
+recorder_lockbox_record_test_CPPFLAGS = $(AM_CPPFLAGS) -DLB_TEST_PATHS=1
+recorder_lockbox_record_test_CFLAGS = $(recorder_lockbox_record_CFLAGS)
+recorder_lockbox_record_test_LDADD = $(recorder_lockbox_record_LDADD)
+
 check_PROGRAMS += tests/unit/test_record_parts
 TESTS += tests/unit/test_record_parts
 tests_unit_test_record_parts_SOURCES = tests/unit/test_record_parts.c $(LB_RECORD_CORE)
@@ -43,11 +53,13 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-commands.sh \
 	tests/integration/record-enforce.sh \
 	tests/integration/record-deadline.sh \
-	tests/integration/record-journal-drops.sh
+	tests/integration/record-journal-drops.sh \
+	tests/integration/record-setuid.sh \
+	tests/integration/record-escape.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \
-	tests/integration/record-check.py
+	tests/integration/record-check.py tests/integration/record-escaper.py
 
 dist_man_MANS += man/lockbox-record.8
 EXTRA_DIST += conf/audit/lockbox.rules conf/catalog/lockbox-record.catalog

@@ -11,9 +11,9 @@
 
 #include "broker_client.h"
 #include "conf.h"
-#include "http.h"
 #include "log.h"
 #include "proc.h"
+#include "record-priv.h"
 #include "record-run.h"
 #include "util.h"
 
@@ -23,7 +23,8 @@ static void conf_report(void *userdata, const char *path, unsigned line, const c
         log_warning("%s:%u: %s: %s", path, line, strna(key), strerror(-error));
 }
 
-/* A relocated install (tests, staging): lockbox.conf beside the binary, when
+#ifdef LB_TEST_PATHS
+/* The test build only (LB_TEST_PATHS; never installed): a relocated install: lockbox.conf beside the binary, when
  * that directory and file are root's and nobody else can write them, is as
  * trustworthy as /etc/lockbox/lockbox.conf. */
 static char *conf_beside_binary(void) {
@@ -49,6 +50,7 @@ static char *conf_beside_binary(void) {
         }
         return path;
 }
+#endif
 
 static int refuse(const char *why) {
         fprintf(stderr, "lockbox: this session cannot start: %s\n", why);
@@ -56,19 +58,40 @@ static int refuse(const char *why) {
         return 1;
 }
 
+/* sshd runs a login shell as `SHELL -c COMMAND`: with ForceCommand, COMMAND
+ * is the recorder's own command line and the operator's command (if any) is
+ * in SSH_ORIGINAL_COMMAND; without it, COMMAND is what the operator asked
+ * for. Both are recorded: this only decides what runs. */
+static bool runs_recorder(const char *command, const char *recorder) {
+        size_t n = strcspn(command, " \t");
+        char self[4096];
+        ssize_t k;
+
+        if (n == 0)
+                return false;
+        if (strlen(recorder) == n && strneq(command, recorder, n))
+                return true;
+        k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (k <= 0)
+                return false;
+        self[k] = 0;
+        return strlen(self) == n && strneq(command, self, n);
+}
+
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
+                { "config", required_argument, NULL, 'C' },
                 { "request", required_argument, NULL, 'r' }, /* from the key; not trusted */
                 { "poll-ms", required_argument, NULL, 'p' },
                 { "broker-grace-ms", required_argument, NULL, 'g' },
                 { "debug", no_argument, NULL, 'd' },
                 {}
         };
+        struct lb_rec_inherited in = {};
         struct lb_host_conf conf;
         struct lb_recorder r;
         struct lb_session bs = {};
-        const char *config = NULL, *cmd;
+        const char *config = NULL, *cmd, *login_cmd = NULL;
         _cleanup_free_ char *path = NULL, *text = NULL, *beside = NULL;
         struct passwd *pw;
         uid_t ruid = getuid();
@@ -77,19 +100,39 @@ int main(int argc, char **argv) {
         size_t len;
         int c, k, status;
 
+        /* Before anything else, and before any library is initialised: a
+         * setuid program trusts nothing it inherited (environment, fds,
+         * umask, limits, signals). */
+        k = lb_rec_sanitize(&in);
+        if (k < 0) {
+                fprintf(stderr, "lockbox: this session cannot start: %s\n", strerror(-k));
+                return 1;
+        }
         lb_log_open("lockbox-record", LB_LOG_JOURNAL);
+        if (geteuid() != 0)
+                return refuse("lockbox-record is not installed setuid root");
+        /* sshd's terminal is ours from now on: no process of the operator
+         * can open it behind the recorder */
+        k = lb_rec_claim_tty();
+        if (k < 0)
+                return refuse("the terminal cannot be taken from the operator");
         lb_host_conf_init(&conf);
         lb_rec_init(&r);
 
         /* Arguments come from the operator's side (a key's command=, or anyone
-         * running the binary): only root may change anything with them. */
+         * running the binary): only root may change anything with them. `-c
+         * COMMAND` is how sshd runs a login shell, which the recorder is. */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) >= 0) {
                 uint64_t v;
+                if (c == 'c') {
+                        login_cmd = optarg;
+                        continue;
+                }
                 if (ruid != 0)
                         continue;
                 switch (c) {
-                case 'c':
+                case 'C':
                         config = optarg;
                         break;
                 case 'p':
@@ -107,11 +150,11 @@ int main(int argc, char **argv) {
                         break;
                 }
         }
-        if (geteuid() != 0)
-                return refuse("lockbox-record is not installed setuid root");
 
+#ifdef LB_TEST_PATHS
         if (!config)
                 config = beside = conf_beside_binary();
+#endif
         k = lb_host_conf_load(&conf, config, config != NULL, conf_report, NULL);
         if (k < 0)
                 return refuse("the host configuration cannot be read");
@@ -134,9 +177,13 @@ int main(int argc, char **argv) {
         if (!pw || !streq(pw->pw_name, r.rs.user))
                 return refuse("the session record is for another account");
         r.op_name = strdup(pw->pw_name);
-        r.op_shell = strdup(isempty(pw->pw_shell) ? "/bin/sh" : pw->pw_shell);
         r.op_uid = pw->pw_uid;
         r.op_gid = pw->pw_gid;
+        /* the operator's shell comes from the host's configuration: the
+         * passwd shell is the recorder itself */
+        if (runs_recorder(conf.shell, conf.recorder))
+                return refuse("the configured shell is the recorder itself");
+        r.op_shell = strdup(conf.shell);
         pw = getpwnam(conf.record_user);
         if (!pw)
                 return refuse("the recorder's service user does not exist");
@@ -145,7 +192,9 @@ int main(int argc, char **argv) {
         if (!r.op_name || !r.op_shell)
                 return refuse("out of memory");
 
-        cmd = getenv("SSH_ORIGINAL_COMMAND");
+        cmd = lb_rec_env_get(in.env, "SSH_ORIGINAL_COMMAND");
+        if (login_cmd && !runs_recorder(login_cmd, conf.recorder))
+                cmd = login_cmd;
         if (!isempty(cmd)) {
                 if (lb_rec_is_sftp(cmd) && !conf.allow_sftp) {
                         fprintf(stderr, "lockbox: sftp is not allowed in a lockbox session "
@@ -157,13 +206,16 @@ int main(int argc, char **argv) {
                 if (!r.command)
                         return refuse("out of memory");
         }
+        r.env = in.env;
+        r.inherited = &in;
+        r.term = lb_rec_env_get(in.env, "TERM");
 
-        /* The broker decides: the session must be open and allowed now. */
-        lb_http_global_init();
+        /* The broker decides: the session must be open and allowed now. The
+         * token is read here, as root; the call is made by the service user. */
         k = lb_broker_init(&r.broker, &conf);
         if (k < 0)
                 return refuse("the broker is not configured");
-        k = lb_broker_session_get(&r.broker, r.rs.session, &bs);
+        k = lb_rec_session_get_as(r.rec_uid, r.rec_gid, &r.broker, r.rs.session, &bs);
         if (k < 0)
                 return refuse("access could not be verified with the broker");
         if (!bs.allow || !streq(bs.session, r.rs.session) || !streq(bs.request, r.rs.request)) {
@@ -204,5 +256,6 @@ int main(int argc, char **argv) {
         status = lb_rec_end(&r);
         lb_rec_done(&r);
         lb_host_conf_done(&conf);
+        lb_rec_inherited_done(&in);
         return status;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <libaudit.h>
@@ -10,13 +11,16 @@
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "audit_cmd_netlink.h"
 #include "evidence.h"
+#include "http.h"
 #include "log.h"
 #include "proc.h"
 #include "record-priv.h"
@@ -30,6 +34,7 @@ void lb_rec_init(struct lb_recorder *r) {
         *r = (struct lb_recorder) {
                 .audit_fd = -1, .proc_fd = -1, .pty = -1, .in_w = -1, .out_r = -1,
                 .err_r = -1, .pty_slave = -1, .sigfd = -1, .control_wake = -1, .poll_ms = 5000,
+                .child_pidfd = -1,
                 .broker_grace_ms = 60000,
                 .journal_grace_ms = 30000, .verify_ms = LB_REC_VERIFY_MS,
         };
@@ -238,7 +243,7 @@ static int cmd_source_open(struct lb_recorder *r) {
 
 static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short rows) {
         _cleanup_free_ char *now = time_ms_now();
-        const char *term = getenv("TERM");
+        const char *term = r->term;
         json_t *o = rec_new(r, "start");
         int k;
 
@@ -269,16 +274,16 @@ static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short
         return k;
 }
 
-static _Noreturn void child_exec(struct lb_recorder *r, const char *slave, int in_r, int out_w,
-                                 int err_w, int sync_r) {
-        sigset_t all;
-        char c;
+/* The operator's shell (or command), in the session's own process group and
+ * terminal, with the operator's environment and limits. */
+static _Noreturn void shell_exec(struct lb_recorder *r, const char *slave, int in_r, int out_w,
+                                 int err_w) {
         const char *shell = isempty(r->op_shell) ? "/bin/sh" : r->op_shell;
         const char *base = strrchr(shell, '/');
         _cleanup_free_ char *argv0 = NULL;
+        char *const empty[] = { NULL };
+        char *const *env = r->env ? r->env : empty;
 
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
         for (int s = 1; s < NSIG; s++)
                 signal(s, SIG_DFL);
         if (setsid() < 0)
@@ -295,20 +300,102 @@ static _Noreturn void child_exec(struct lb_recorder *r, const char *slave, int i
                 if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
                         _exit(127);
         }
+        base = base ? base + 1 : shell;
+        if (r->command) {
+                execle(shell, base, "-c", r->command, (char *) NULL, env);
+        } else {
+                argv0 = lb_asprintf("-%s", base);
+                execle(shell, argv0 ? argv0 : base, (char *) NULL, env);
+        }
+        _exit(127);
+}
+
+/* PID 1 of the session's PID namespace, as the operator: starts the shell,
+ * reaps what the namespace leaves to it, and exits with the shell's status.
+ * When it exits (the shell ended, or the recorder killed it) the kernel kills
+ * every process left in the namespace, and no process can leave one: the
+ * session's processes end with it, however they fork. */
+static _Noreturn void session_init(struct lb_recorder *r, const char *slave, int in_r,
+                                   int out_w, int err_w, int sync_r) {
+        sigset_t all;
+        pid_t shell;
+        char c;
+
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < NSIG; s++)
+                signal(s, SIG_DFL);
+        if (r->inherited)
+                lb_rec_restore_limits(r->inherited);
         if (lb_rec_drop_to_operator(r->op_name, r->op_uid, r->op_gid) < 0)
+                _exit(127);
+        /* the recorder gone, the session goes (the credential change above
+         * cleared any earlier setting) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 _exit(127);
         /* wait until the recorder is out of the operator's reach */
         if (read(sync_r, &c, 1) != 1)
                 _exit(127);
         close(sync_r);
-        base = base ? base + 1 : shell;
-        if (r->command) {
-                execl(shell, base, "-c", r->command, (char *) NULL);
-        } else {
-                argv0 = lb_asprintf("-%s", base);
-                execl(shell, argv0 ? argv0 : base, (char *) NULL);
+        /* hangups are for the shell; init ends when the shell does, or by
+         * the recorder's SIGKILL */
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        signal(SIGTSTP, SIG_IGN);
+        signal(SIGTTIN, SIG_IGN);
+        signal(SIGTTOU, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        shell = fork();
+        if (shell < 0)
+                _exit(127);
+        if (shell == 0)
+                shell_exec(r, slave, in_r, out_w, err_w);
+        /* init holds nothing of the session: no terminal, no pipe, no fd of
+         * the recorder's */
+        if (close_range(0, ~0U, 0) < 0)
+                for (int fd = 0; fd < 4096; fd++)
+                        (void) close(fd);
+        for (;;) {
+                int st;
+                pid_t w = waitpid(-1, &st, 0);
+                if (w == shell)
+                        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                if (w < 0 && errno != EINTR)
+                        _exit(127);
         }
-        _exit(127);
+}
+
+/* The operator's side: a child in a new PID namespace (the recorder itself
+ * stays outside, and so do its later children, the verifier). */
+static pid_t clone_session(int *ret_pidfd) {
+        struct clone_args a = {
+                .flags = CLONE_NEWPID | CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        long pid = syscall(SYS_clone3, &a, sizeof(a));
+
+        if (pid < 0 && (errno == ENOSYS || errno == EPERM)) {
+                /* no clone3 (an old kernel, a seccomp filter): clone, then a
+                 * pidfd for the child */
+                pid = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+                if (pid > 0) {
+                        *ret_pidfd = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
+                        if (*ret_pidfd >= 0)
+                                (void) fcntl(*ret_pidfd, F_SETFD, FD_CLOEXEC);
+                }
+        }
+        return (pid_t) pid;
+}
+
+/* SIGKILL to PID 1 of the session: the kernel kills the whole namespace. */
+static void kill_session_init(struct lb_recorder *r) {
+        if (r->child_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, r->child_pidfd, SIGKILL, NULL, 0);
+        else if (r->child > 0 && !r->child_done)
+                (void) kill(r->child, SIGKILL);
 }
 
 static int tty_gid(gid_t fallback) {
@@ -389,11 +476,11 @@ int lb_rec_setup(struct lb_recorder *r) {
         if (r->sigfd < 0)
                 return -errno;
 
-        pid = fork();
+        pid = clone_session(&r->child_pidfd);
         if (pid < 0)
-                return -errno;
+                return lb_log_errno(-errno, LOG_ERR, "cannot start the session's PID namespace");
         if (pid == 0)
-                child_exec(r, slave, in_p[0], out_p[1], err_p[1], sync_p[0]);
+                session_init(r, slave, in_p[0], out_p[1], err_p[1], sync_p[0]);
         r->child = pid;
         close(sync_p[0]);
         if (!r->interactive) {
@@ -419,6 +506,13 @@ int lb_rec_setup(struct lb_recorder *r) {
         if (k < 0) {
                 close(sync_p[1]); /* the child exits without running anything */
                 return lb_log_errno(k, LOG_ERR, "cannot drop privileges");
+        }
+        /* network code only now, as the service user, with the environment
+         * long cleared (libcurl and its TLS library read variables) */
+        k = lb_http_global_init();
+        if (k < 0) {
+                close(sync_p[1]);
+                return lb_log_errno(k, LOG_ERR, "cannot initialise libcurl");
         }
         {
                 _cleanup_free_ char *op = lb_audit_value(r->rs.operator_);
@@ -505,6 +599,7 @@ static void *control_thread(void *userdata) {
                 }
                 if (atomic_load(&r->reason)) {
                         (void) lb_session_kill_all(r->ses, getpid(), LB_UID_NONE, 2000);
+                        kill_session_init(r);
                         break;
                 }
                 control_sleep(r, 250);
@@ -952,6 +1047,7 @@ static _Noreturn void verifier(struct lb_recorder *r) {
         close_fd(&r->audit_fd);
         close_fd(&r->proc_fd);
         close_fd(&r->control_wake);
+        close_fd(&r->child_pidfd);
         /* it reads no audit stream and ends no process any more */
         k = lb_rec_keep_audit_write_only();
         if (k < 0)
@@ -1007,6 +1103,7 @@ int lb_rec_end(struct lb_recorder *r) {
                 pthread_join(r->control, NULL);
         r->control_started = false;
         (void) lb_session_kill_all(r->ses, getpid(), LB_UID_NONE, 2000);
+        kill_session_init(r);
         reap(r);
         if (!r->child_done) {
                 int st;
@@ -1104,6 +1201,8 @@ void lb_rec_done(struct lb_recorder *r) {
                 close(r->pty_slave);
         if (r->sigfd >= 0)
                 close(r->sigfd);
+        if (r->child_pidfd >= 0)
+                close(r->child_pidfd);
         lb_rec_session_done(&r->rs);
         lb_broker_done(&r->broker);
         free(r->op_name);

@@ -11,6 +11,7 @@
 #include "audit_cmd.h"
 #include "broker_client.h"
 #include "conf.h"
+#include "record-priv.h"
 #include "record-session.h"
 #include "record-writer.h"
 #include "record.h"
@@ -38,6 +39,9 @@ struct lb_recorder {
         uid_t rec_uid;
         gid_t rec_gid;
         char *command;             /* SSH_ORIGINAL_COMMAND or NULL */
+        char **env;                /* the operator's environment, for the shell */
+        const struct lb_rec_inherited *inherited; /* limits to give back to the shell */
+        const char *term;          /* TERM of the operator's environment */
         struct lb_broker broker;
         unsigned poll_ms;          /* broker poll interval (<= 5000) */
         uint64_t broker_grace_ms;  /* unreachable broker tolerated this long */
@@ -64,7 +68,8 @@ struct lb_recorder {
         int pty_slave;               /* our hold on the pty until the shell ends */
         struct termios saved_tio;
         bool tio_saved;
-        pid_t child;
+        pid_t child;                 /* PID 1 of the session's PID namespace */
+        int child_pidfd;
         int child_status;
         bool child_done;
         int sigfd;

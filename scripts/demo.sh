@@ -214,6 +214,8 @@ add_user() { # name group...
     echo "$name: $(id "$name")"
 }
 add_user lbx-vendor lockbox-operators
+# an operator's login shell is the recorder (README, operator accounts)
+usermod -s /usr/libexec/lockbox/lockbox-record lbx-vendor
 add_user lbx-approver lockbox-approvers
 add_user lbx-auditor lockbox-auditors systemd-journal
 HOST=$(hostname)

@@ -18,6 +18,9 @@
 #                                LB_SSHD_LOCKBOX=none  plain sshd, same PAM stack
 #                                   without pam_lockbox (a peer for comparisons)
 #                                LB_SSHD_HOSTCONF_EXTRA  extra lockbox.conf lines
+#                                LB_SSHD_PAM_ENV_ARGS  arguments of pam_env.so in the
+#                                   session stack (user_readenv=1, as Debian's stock
+#                                   sshd stack has it)
 #                                LB_SSHD_PAM_MODULE=0  leave pam_lockbox out of the
 #                                   PAM stack whatever the mode (benchmark peer)
 #                              Sets: LB_SSHD_PORT, LB_SSHD_PID, LB_SSHD_DIR,
@@ -26,12 +29,16 @@
 #                                of lockbox-keys, lockbox-record, lockboxctl),
 #                                LB_SSHD_HOSTCONF (lockbox.conf used by all three;
 #                                the recorder finds it beside itself; state_dir
-#                                and spool_dir default to $LB_SSHD_DIR/state|spool),
+#                                and spool_dir default to $LB_SSHD_DIR/state|spool;
+#                                a second sshd of the same test shares the first's
+#                                libexec and lockbox.conf), and gives every member
+#                                of lockbox-operators the recorder as login shell
 #                                LB_SSHD_PAM_SERVICE. Call it again for a second
 #                                sshd (save the variables first).
 #                              LB_SSHD_RECORDER_STANDIN=1 when recorder/lockbox-record
 #                                is not built: a shell stand-in runs sessions
 #                                UNRECORDED (tests needing the recorder skip)
+#   lb_sshd_operator_shell USER  the recorder as USER's login shell
 #   lb_ssh USER [ARGS...]      ssh to the last started sshd as USER; ARGS go after
 #                              the destination (options, then a command)
 #   lb_ssh_opts                the options lb_ssh uses, one per line (for -o use
@@ -106,8 +113,19 @@ lb_start_sshd() {
     # reachable by other users (a checkout under /root)
     lb_sshd_install_prog "$top_builddir/lockboxctl" "$libexec"
     recorder=$libexec/lockbox-record
-    if [ -x "$top_builddir/recorder/lockbox-record" ]; then
-        lb_sshd_install_prog "$top_builddir/recorder/lockbox-record" "$libexec"
+    if [ -n "${LB_SSHD_SHARED_LIBEXEC:-}" ]; then
+        # a second sshd in the same test: one recorder (the managed accounts'
+        # login shell) and one lockbox.conf for both
+        libexec=$LB_SSHD_SHARED_LIBEXEC
+        recorder=$libexec/lockbox-record
+        hostconf=$libexec/lockbox.conf
+        lb_sshd_install_prog "$top_builddir/sshd-helper/lockbox-keys" "$libexec"
+    else
+    # the test build of the recorder: it also takes lockbox.conf from beside
+    # itself (the installed one reads /etc/lockbox/lockbox.conf only)
+    if [ -x "$top_builddir/recorder/lockbox-record-test" ]; then
+        lb_sshd_install_prog "$top_builddir/recorder/lockbox-record-test" "$libexec"
+        mv "$libexec/lockbox-record-test" "$recorder"
         # the recorder starts privileged and drops to lockbox-rec (DESIGN §6)
         chmod 4755 "$recorder"
     else
@@ -118,6 +136,7 @@ lb_start_sshd() {
         cat >"$recorder" <<'SH'
 #!/bin/sh
 # test stand-in for lockbox-record (not built): runs the session UNRECORDED
+if [ "$1" = -c ] && [ -z "$SSH_ORIGINAL_COMMAND" ] && [ "${2%% *}" != "$0" ]; then exec /bin/sh -c "$2"; fi
 if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; fi
 exec /bin/sh -i
 SH
@@ -139,6 +158,13 @@ SH
         printf '%s\n' "${LB_SSHD_HOSTCONF_EXTRA:-}"
     } >"$hostconf"
     chmod 0644 "$hostconf"
+    LB_SSHD_SHARED_LIBEXEC=$libexec
+    fi
+    # managed accounts log in with the recorder as their shell (pam_lockbox
+    # refuses them otherwise): every member of the operators group now
+    for line in $(getent group lockbox-operators | cut -d: -f4 | tr , ' '); do
+        lb_sshd_operator_shell "$line"
+    done
 
     conf=$dir/sshd_config
     port=$(lb_free_port)
@@ -188,7 +214,7 @@ SH
         echo "session    optional     pam_keyinit.so force revoke"
         echo "@include common-session"
         echo "session    required     pam_limits.so"
-        echo "session    required     pam_env.so"
+        echo "session    required     pam_env.so ${LB_SSHD_PAM_ENV_ARGS:-}"
         echo "session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so open"
         echo "@include common-password"
     } >"$pamfile"
@@ -207,6 +233,16 @@ SH
     LB_SSHD_LOG=$dir/sshd.log LB_SSHD_LIBEXEC=$libexec LB_SSHD_HOSTCONF=$hostconf
     export LB_SSHD_PORT LB_SSHD_PID LB_SSHD_DIR LB_SSHD_CONFIG LB_SSHD_LOG LB_SSHD_LIBEXEC \
         LB_SSHD_HOSTCONF LB_SSHD_PAM_SERVICE
+}
+
+# Give a managed account the recorder as its login shell (what an admin does
+# with `usermod -s /usr/libexec/lockbox/lockbox-record`). After lb_start_sshd.
+lb_sshd_operator_shell() {
+    local was
+    was=$(getent passwd "$1" | cut -d: -f7)
+    usermod -s "$LB_SSHD_SHARED_LIBEXEC/lockbox-record" "$1"
+    # an account the test did not make gets its shell back
+    lb_defer "usermod -s '${was:-/bin/bash}' '$1'"
 }
 
 lb_sshd_listening() {

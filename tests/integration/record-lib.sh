@@ -9,6 +9,9 @@
 #   lbr_session_of R      the broker's session id for request R (after login)
 #   lbr_journal S [ARGS]  journalctl -o json lines of session S (LOCKBOX_SESSION=S)
 #   lbr_drive STEPS ARGV  run ARGV under a PTY (record-drive.py)
+#   lbr_escaper_install   ~/escape.py for lbxrvendor: `python3 ~/escape.py TAG`
+#                         forks, setsid()s and leaves its parent in a loop
+#   lbr_escaper_alive TAG / lbr_escaper_gone TAG   is it running / gone for good
 . "$top_srcdir/tests/integration/lib-broker.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
 
@@ -24,7 +27,7 @@ lbr_audit_rules() {
 lbr_setup() {
     local name=$1 enabled backlog
     lb_sshd_require
-    [ -x "$top_builddir/recorder/lockbox-record" ] || lb_fail "lockbox-record not built"
+    [ -x "$top_builddir/recorder/lockbox-record-test" ] || lb_fail "lockbox-record-test not built"
     lb_tmpdir
     lb_start_journald
     lb_start_auditd
@@ -84,4 +87,26 @@ lbr_explain() {
     s=$(lbr_session_of "$R" 2>/dev/null) || true
     [ -n "$s" ] && [ -f "$LBR_SPOOL/$s.jsonl" ] && tail -c 1500 "$LBR_SPOOL/$s.jsonl"
     journalctl --no-pager -n 5 SYSLOG_IDENTIFIER=lockbox-record 2>/dev/null | tail -5
+}
+
+# A process that keeps forking, double-forking, setsid()ing and leaving its
+# parent, ignoring HUP/TERM/INT/QUIT: each of its processes lives for
+# microseconds, so a scan of /proc may miss it. Its heartbeat (the mtime of
+# ~/escape-TAG.beat) does not.
+lbr_escaper_install() {
+    local home
+    home=$(getent passwd lbxrvendor | cut -d: -f6)
+    install -o lbxrvendor -g lbxrvendor -m 0644 "$top_srcdir/tests/integration/record-escaper.py" "$home/escape.py"
+    lb_defer "pkill -KILL -f '^python3 $home/escape.py lbxesc-' || true"
+}
+lbr_escaper_beat() { stat -c %.Y "$(getent passwd lbxrvendor | cut -d: -f6)/escape-$1.beat" 2>/dev/null; }
+lbr_escaper_alive() { # tag: the heartbeat moves within a second
+    local a b
+    a=$(lbr_escaper_beat "$1"); sleep 1; b=$(lbr_escaper_beat "$1")
+    [ -n "$a" ] && [ "$a" != "$b" ]
+}
+lbr_escaper_gone() { # tag: no heartbeat for 3 s, and no process with its argv
+    local a b
+    a=$(lbr_escaper_beat "$1"); sleep 3; b=$(lbr_escaper_beat "$1")
+    [ "$a" = "$b" ] && ! pgrep -f "escape.py $1" >/dev/null
 }

@@ -43,6 +43,7 @@ lb_start_broker "operator_group = lbxpam-ops" "approver_group = lbxpam-apprs" \
 
 STATE="$LB_TMP/state"
 CONF="$LB_TMP/lockbox.conf"
+REC="$LB_TMP/libexec/lockbox-record"
 cat >"$CONF" <<CONF
 broker = unix:$LB_BROKER_SOCK
 host_name = $H
@@ -53,7 +54,11 @@ state_dir = $STATE
 # the services below stand for sshd's (pam_lockbox refuses managed accounts
 # on every other service: tests/pam/pam-services.sh)
 ssh_services = acct sess sess-noluid
+recorder = $REC
 CONF
+# a managed account's login shell is the recorder (pam_lockbox refuses it
+# otherwise); the file need not exist for the account stage
+usermod -s "$REC" lbxpvendor
 lb_pam_service acct "account required $M config=$CONF"
 lb_pam_service sess "session required pam_loginuid.so" "session required $M config=$CONF"
 # the same without pam_loginuid, for runs that set their audit session themselves
@@ -99,6 +104,13 @@ echo "# approved"
 api POST "/v1/requests/$R1/approve" '{"comment":"ok"}' lbxpappr >/dev/null
 NA=$(api GET "/v1/requests/$R1" '' lbxpappr | lb_broker_json "j['not_after']")
 END=$(date -u -d "$NA" '+%Y-%m-%d %H:%M UTC')
+usermod -s /bin/bash lbxpvendor
+acct
+lb_expect '^acct PAM_PERM_DENIED'
+lb_expect "^error: lockbox: this account is not set up for recorded access \\(its login shell must be $REC\\); refusing login\$"
+lb_expect_not '^info: lockbox: access granted'
+usermod -s "$REC" lbxpvendor
+lb_pass "approved, but the login shell is bash (it would run ~/.bashrc before the recorder): refused"
 acct
 lb_expect '^acct PAM_SUCCESS'
 lb_expect "^info: lockbox: access granted by request $R1 \\(lbxpop\\), until $END \\((59m|1h)[0-9ms]* left\\)\$"

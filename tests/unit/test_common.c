@@ -110,6 +110,11 @@ START_TEST(test_host_conf) {
         ck_assert_int_eq(lb_host_conf_set(&c, "broker", "http://plain"), -EINVAL);
         ck_assert_int_eq(lb_host_conf_set(&c, "operators", "alice, bob"), 0);
         ck_assert_int_eq(lb_host_conf_is_managed(&c, "bob"), 1);
+        /* the operator's shell: the recorder runs it, default bash */
+        ck_assert_str_eq(c.shell, "/bin/bash");
+        ck_assert_int_eq(lb_host_conf_set(&c, "shell", "bash"), -EINVAL);
+        ck_assert_int_eq(lb_host_conf_set(&c, "shell", "/bin/zsh"), 0);
+        ck_assert_str_eq(c.shell, "/bin/zsh");
         lb_host_conf_done(&c);
 }
 END_TEST
