@@ -41,6 +41,14 @@ lbb_setup() {
     M=$LB_TMP/mark
     install -d -m 1777 "$M"
     OPHOME=$(getent passwd lbxrvendor | cut -d: -f6)
+    # the login shell is what sshd runs the forced command with: a known one
+    # (the account may be left from another test with another shell)
+    local sh
+    sh=$(getent passwd lbxrvendor | cut -d: -f7)
+    if [ "$sh" != /bin/bash ]; then
+        usermod -s /bin/bash lbxrvendor
+        lb_defer "usermod -s '$sh' lbxrvendor"
+    fi
     install -d -o lbxrvendor -g lbxrvendor -m 0700 "$OPHOME/.ssh"
     CHECK=$top_srcdir/tests/integration/record-check.py
 }
