@@ -41,11 +41,12 @@ lbb_setup() {
     M=$LB_TMP/mark
     install -d -m 1777 "$M"
     OPHOME=$(getent passwd lbxrvendor | cut -d: -f6)
-    # the login shell is what sshd runs the forced command with: a known one
-    # (the account may be left from another test with another shell)
+    # the login shell is what sshd runs the forced command with: keep the one
+    # the harness gave the account, unless it is gone (an account left by
+    # another test, its shell in a directory removed since)
     local sh
     sh=$(getent passwd lbxrvendor | cut -d: -f7)
-    if [ "$sh" != /bin/bash ]; then
+    if [ ! -x "$sh" ]; then
         usermod -s /bin/bash lbxrvendor
         lb_defer "usermod -s '$sh' lbxrvendor"
     fi

@@ -16,9 +16,9 @@ lbb_hostile_globals
 PROBE=$top_srcdir/tests/integration/sshd-fwd-probe.py
 SP=$LB_SSHD_PORT
 
-# 1. ssh host cmd (no terminal): recorded, with its output
+# 1. ssh host cmd (RequestTTY=no): recorded, with its output
 lbr_key
-OUT=$(lbb_ssh 127.0.0.1 "/usr/bin/touch $M/cmd; echo out-cmd" 2>/dev/null) || true
+OUT=$(lbb_ssh -o RequestTTY=no 127.0.0.1 "/usr/bin/touch $M/cmd; echo out-cmd" 2>/dev/null) || true
 lbb_marker_recorded "ssh host cmd" "$M/cmd" must-run
 SPOOL=$(lbb_spool "$R")
 [ "$OUT" = out-cmd ] && [ -n "$SPOOL" ] &&
