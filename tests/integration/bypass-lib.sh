@@ -29,7 +29,7 @@ LBB_OPEN=()
 lbb_bad() { echo "OPEN: $*" >&2; LBB_OPEN+=("$*"); }
 lbb_done() {
     if ((${#LBB_OPEN[@]})); then
-        echo "FAIL: ${#LBB_OPEN[@]} way(s) around the recorder are open:" >&2
+        echo "FAIL: ${#LBB_OPEN[@]} check(s) found open (a way in or around the recorder, or evidence lost unnoticed):" >&2
         printf '  - %s\n' "${LBB_OPEN[@]}" >&2
         exit 1
     fi
