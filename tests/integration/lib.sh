@@ -160,6 +160,9 @@ lb_add_user() {
     if ! getent passwd "$name" >/dev/null; then
         useradd -m -s /bin/bash ${1:+-G "$(IFS=,; echo "$*")"} "$name"
         lb_defer "userdel -r '$name'"
+    elif [ $# -gt 0 ]; then
+        # left by a run that was killed: it still needs this run's groups
+        usermod -aG "$(IFS=,; echo "$*")" "$name"
     fi
     # sshd refuses locked accounts even for key logins: give it an unusable password
     usermod -p '*' "$name"
