@@ -189,6 +189,8 @@ int main(int argc, char **argv) {
                 return refuse("the recorder's service user does not exist");
         r.rec_uid = pw->pw_uid;
         r.rec_gid = pw->pw_gid;
+        if (lb_rec_service_groups(pw->pw_name, pw->pw_gid, &r.rec_groups, &r.n_rec_groups) < 0)
+                return refuse("the recorder's service user's groups cannot be read");
         if (!r.op_name || !r.op_shell)
                 return refuse("out of memory");
 
@@ -215,9 +217,12 @@ int main(int argc, char **argv) {
         k = lb_broker_init(&r.broker, &conf);
         if (k < 0)
                 return refuse("the broker is not configured");
-        k = lb_rec_session_get_as(r.rec_uid, r.rec_gid, &r.broker, r.rs.session, &bs);
-        if (k < 0)
+        k = lb_rec_session_get_as(r.rec_uid, r.rec_gid, r.rec_groups, r.n_rec_groups, &r.broker,
+                                  r.rs.session, &bs);
+        if (k < 0) {
+                log_error("the broker's answer for session %s: %s", r.rs.session, strerror(-k));
                 return refuse("access could not be verified with the broker");
+        }
         if (!bs.allow || !streq(bs.session, r.rs.session) || !streq(bs.request, r.rs.request)) {
                 lb_session_done(&bs);
                 return refuse("the broker says this session is not allowed");

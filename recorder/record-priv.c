@@ -239,12 +239,44 @@ int lb_rec_claim_tty(void) {
 
 /* ---- the broker, asked by the service user ---------------------------------- */
 
-static int drop_for_good(uid_t uid, gid_t gid) {
+int lb_rec_service_groups(const char *user, gid_t gid, gid_t **ret, size_t *ret_n) {
+        struct group *jg = getgrnam("systemd-journal");
+        _cleanup_free_ gid_t *v = NULL;
+        int n = 16;
+
+        for (;;) {
+                gid_t *nv = reallocarray(v, (size_t) n + 1, sizeof(gid_t));
+                int want = n;
+                if (!nv)
+                        return -ENOMEM;
+                v = nv;
+                if (getgrouplist(user, gid, v, &want) >= 0) {
+                        n = want;
+                        break;
+                }
+                if (want <= n || want > 65536)
+                        return -E2BIG;
+                n = want;
+        }
+        if (jg) {
+                bool have = false;
+                for (int i = 0; i < n; i++)
+                        have = have || v[i] == jg->gr_gid;
+                if (!have)
+                        v[n++] = jg->gr_gid;
+        }
+        *ret = v;
+        *ret_n = (size_t) n;
+        v = NULL;
+        return 0;
+}
+
+static int drop_for_good(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
         uid_t ru, eu, su;
         cap_t caps;
         int r = 0;
 
-        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        if (setgroups(n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
             setresuid(uid, uid, uid) < 0)
                 return -errno;
         if (getresuid(&ru, &eu, &su) < 0)
@@ -279,14 +311,14 @@ static int write_all(int fd, const char *p, size_t n) {
         return 0;
 }
 
-static _Noreturn void session_get_child(int fd, uid_t uid, gid_t gid, struct lb_broker *b,
-                                        const char *id) {
+static _Noreturn void session_get_child(int fd, uid_t uid, gid_t gid, const gid_t *groups,
+                                        size_t n_groups, struct lb_broker *b, const char *id) {
         struct lb_session s = {};
         _cleanup_free_ char *out = NULL;
         json_t *o;
         int k;
 
-        k = drop_for_good(uid, gid);
+        k = drop_for_good(uid, gid, groups, n_groups);
         if (k == 0)
                 k = lb_http_global_init();
         if (k == 0)
@@ -302,8 +334,8 @@ static _Noreturn void session_get_child(int fd, uid_t uid, gid_t gid, struct lb_
         _exit(out && write_all(fd, out, strlen(out)) == 0 ? 0 : 1);
 }
 
-int lb_rec_session_get_as(uid_t uid, gid_t gid, struct lb_broker *b, const char *id,
-                          struct lb_session *ret) {
+int lb_rec_session_get_as(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
+                          struct lb_broker *b, const char *id, struct lb_session *ret) {
         struct lb_session s = {};
         struct lb_buf buf = {};
         int p[2], st, k = 0, e;
@@ -321,7 +353,7 @@ int lb_rec_session_get_as(uid_t uid, gid_t gid, struct lb_broker *b, const char 
         }
         if (pid == 0) {
                 close(p[0]);
-                session_get_child(p[1], uid, gid, b, id);
+                session_get_child(p[1], uid, gid, groups, n_groups, b, id);
         }
         close(p[1]);
         for (;;) {

@@ -38,6 +38,8 @@ struct lb_recorder {
         gid_t op_gid;
         uid_t rec_uid;
         gid_t rec_gid;
+        gid_t *rec_groups; /* the service user's supplementary groups */
+        size_t n_rec_groups;
         char *command;             /* SSH_ORIGINAL_COMMAND or NULL */
         char **env;                /* the operator's environment, for the shell */
         const struct lb_rec_inherited *inherited; /* limits to give back to the shell */
