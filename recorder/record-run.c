@@ -494,15 +494,7 @@ int lb_rec_setup(struct lb_recorder *r) {
         } else
                 (void) fcntl(r->pty, F_SETFL, O_NONBLOCK);
 
-        {
-                /* the journal's group, to read our entries back */
-                struct group *jg = getgrnam("systemd-journal");
-                gid_t groups[1];
-                size_t ng = 0;
-                if (jg)
-                        groups[ng++] = jg->gr_gid;
-                k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid, groups, ng);
-        }
+        k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid, r->rec_groups, r->n_rec_groups);
         if (k < 0) {
                 close(sync_p[1]); /* the child exits without running anything */
                 return lb_log_errno(k, LOG_ERR, "cannot drop privileges");
@@ -1207,5 +1199,6 @@ void lb_rec_done(struct lb_recorder *r) {
         lb_broker_done(&r->broker);
         free(r->op_name);
         free(r->op_shell);
+        free(r->rec_groups);
         free(r->command);
 }
