@@ -55,11 +55,13 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-deadline.sh \
 	tests/integration/record-journal-drops.sh \
 	tests/integration/record-setuid.sh \
-	tests/integration/record-escape.sh
+	tests/integration/record-escape.sh \
+	tests/integration/record-inject.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \
-	tests/integration/record-check.py tests/integration/record-escaper.py
+	tests/integration/record-check.py tests/integration/record-escaper.py \
+	tests/integration/record-inject.py
 
 dist_man_MANS += man/lockbox-record.8
 EXTRA_DIST += conf/audit/lockbox.rules conf/catalog/lockbox-record.catalog

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "proc.h"
+#include "record-confine.h"
 #include "record-priv.h"
 #include "record-run.h"
 #include "timeutil.h"
@@ -327,6 +328,10 @@ static _Noreturn void session_init(struct lb_recorder *r, const char *slave, int
                 signal(s, SIG_DFL);
         if (r->inherited)
                 lb_rec_restore_limits(r->inherited);
+        /* while still root: no byte reaches the shell as typed unless it came
+         * through the recorder's master (TIOCSTI) */
+        if (lb_rec_confine_terminal_injection() < 0)
+                _exit(127);
         if (lb_rec_drop_to_operator(r->op_name, r->op_uid, r->op_gid) < 0)
                 _exit(127);
         /* the recorder gone, the session goes (the credential change above
