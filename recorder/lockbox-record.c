@@ -111,11 +111,6 @@ int main(int argc, char **argv) {
         lb_log_open("lockbox-record", LB_LOG_JOURNAL);
         if (geteuid() != 0)
                 return refuse("lockbox-record is not installed setuid root");
-        /* sshd's terminal is ours from now on: no process of the operator
-         * can open it behind the recorder */
-        k = lb_rec_claim_tty();
-        if (k < 0)
-                return refuse("the terminal cannot be taken from the operator");
         lb_host_conf_init(&conf);
         lb_rec_init(&r);
 
@@ -176,6 +171,13 @@ int main(int argc, char **argv) {
         pw = getpwuid(ruid);
         if (!pw || !streq(pw->pw_name, r.rs.user))
                 return refuse("the session record is for another account");
+        /* sshd's terminal is ours from now on: no process of the operator
+         * can open it behind the recorder. Only for a login that has a
+         * lockbox session: anyone else running the binary keeps their
+         * terminal as it was. */
+        k = lb_rec_claim_tty();
+        if (k < 0)
+                return refuse("the terminal cannot be taken from the operator");
         r.op_name = strdup(pw->pw_name);
         r.op_uid = pw->pw_uid;
         r.op_gid = pw->pw_gid;
