@@ -1139,6 +1139,9 @@ int lb_rec_end(struct lb_recorder *r) {
                 (void) tcsetattr(STDIN_FILENO, TCSANOW, &r->saved_tio);
         if (streq(reason, "expired"))
                 tell_operator(r, "access has expired: the session is closed");
+        else if (streq(reason, "revoked") && atomic_load(&r->broker_lost))
+                tell_operator(r, "access could not be verified: the broker cannot be "
+                                 "reached; the session is closed");
         else if (streq(reason, "revoked"))
                 tell_operator(r, "access was revoked: the session is closed");
         else if (streq(reason, "evidence_failure"))
