@@ -242,7 +242,9 @@ static void check_pam_services(struct doctor *d) {
                 struct stat sb;
                 char **list;
 
-                if (name[0] == '.' || strneq(name, "common-", 7) || streq(name, d->pam_service) ||
+                /* include files are not services */
+                if (name[0] == '.' || strneq(name, "common-", 7) || streq(name, "lockbox-sshd") ||
+                    streq(name, d->pam_service) ||
                     strchr(name, '~') || strstr(name, ".dpkg-") || strstr(name, ".ucf-"))
                         continue;
                 path = lb_asprintf("%s/%s", dir, name);
