@@ -242,7 +242,9 @@ static void check_pam_services(struct doctor *d) {
                 struct stat sb;
                 char **list;
 
-                if (name[0] == '.' || strneq(name, "common-", 7) || streq(name, d->pam_service) ||
+                /* include files are not services */
+                if (name[0] == '.' || strneq(name, "common-", 7) || streq(name, "lockbox-sshd") ||
+                    streq(name, d->pam_service) ||
                     strchr(name, '~') || strstr(name, ".dpkg-") || strstr(name, ".ucf-"))
                         continue;
                 path = lb_asprintf("%s/%s", dir, name);
@@ -1022,10 +1024,12 @@ static int print_report(struct doctor *d, bool json) {
 static void help(void) {
         printf("Usage: lockboxctl doctor [--config FILE] [--sshd-config FILE] [--pam-service NAME]\n"
                "                         [--root DIR] [--operator USER] [--json]\n"
-               "Check this host's Lockbox setup: PAM stack, sshd settings for operators, keys\n"
-               "command and recorder permissions, audit rules, journald, broker. One line per\n"
-               "check: OK, WARN or FAIL with what to fix. Exit 1 when a FAIL lets an operator\n"
-               "around the lockbox.\n");
+               "Check this host's Lockbox setup: sshd's PAM stack and every other service's,\n"
+               "sshd settings for operators, operator accounts (shell, linger, cron/at), the\n"
+               "polkit linger rule, the host token as the keys command's user, keys command\n"
+               "and recorder permissions, audit rules, journald, broker. One line per check:\n"
+               "OK, WARN or FAIL with what to fix. Exit 1 when a FAIL lets an operator around\n"
+               "the lockbox.\n");
 }
 
 int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {

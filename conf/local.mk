@@ -82,6 +82,13 @@ lb-install-conf:
 	done
 
 lb-uninstall-conf:
+	@# the profile leaves every service's stack before the module goes: a
+	@# common-account naming a missing pam_lockbox.so would refuse everyone
+	@if $(LB_SYSTEM_INSTALL) && test "$(pamconfigsdir)" = /usr/share/pam-configs && \
+	    command -v pam-auth-update >/dev/null 2>&1; then \
+	  echo "  PAM      pam-auth-update --package --remove lockbox"; \
+	  DEBIAN_FRONTEND=noninteractive pam-auth-update --package --remove lockbox || true; \
+	fi
 	@for p in $(LB_CONF_FILES); do \
 	  place=$${p%%:*}; f=$${p#*:}; b=`basename $$f`; \
 	  $(LB_CONF_PLACE); \

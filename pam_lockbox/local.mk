@@ -42,7 +42,8 @@ LB_PAM_SH_TESTS = \
 	tests/pam/pam-catalog.sh \
 	tests/pam/pam-broker.sh \
 	tests/pam/pam-services.sh \
-	tests/pam/polkit-rule.sh
+	tests/pam/polkit-rule.sh \
+	tests/pam/polkit-linger.sh
 TESTS += $(LB_PAM_SH_TESTS)
 dist_check_SCRIPTS += $(LB_PAM_SH_TESTS)
 EXTRA_DIST += tests/pam/lib-pam.sh tests/pam/fake-broker.py

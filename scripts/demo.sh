@@ -226,19 +226,30 @@ heading "A separate sshd on 127.0.0.1 with the lockbox PAM stack and sshd snippe
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SERVICE=lbx-demo-sshd
 PAMFILE=/etc/pam.d/$SERVICE
-# Debian's sshd stack, with pam_lockbox included after pam_loginuid (the
-# account lines of lockbox-sshd then come after common-account, as they must)
+# README step 2: the profile puts pam_lockbox in common-account and
+# common-session(-noninteractive), so every PAM service but the ssh login
+# (ssh_services: this sshd's service name) refuses the operator.
+command -v pam-auth-update >/dev/null || die "pam-auth-update not found (Debian's libpam-runtime)"
+echo "# pam-auth-update --enable lockbox"
+defer "DEBIAN_FRONTEND=noninteractive pam-auth-update --disable lockbox"
+DEBIAN_FRONTEND=noninteractive pam-auth-update --enable lockbox || die "pam-auth-update failed"
+grep -H pam_lockbox /etc/pam.d/common-account /etc/pam.d/common-session
+echo "# echo 'ssh_services = $SERVICE' >>/etc/lockbox/lockbox.conf"
+defer "sed -i '/^ssh_services = $SERVICE\$/d' /etc/lockbox/lockbox.conf"
+echo "ssh_services = $SERVICE" >>/etc/lockbox/lockbox.conf
+# Debian's sshd stack (its common-account and common-session now carry
+# pam_lockbox), without pam_env's user_readenv=1, which doctor warns about
 if [ -f /etc/pam.d/sshd ] && grep -q '^session.*pam_loginuid.so' /etc/pam.d/sshd; then
-    sed '/^session.*pam_loginuid.so/a @include lockbox-sshd' /etc/pam.d/sshd >"$DEMO_DIR/pam"
+    sed 's/ user_readenv=1//' /etc/pam.d/sshd >"$DEMO_DIR/pam"
 else
     printf '%s\n' '@include common-auth' '@include common-account' \
-        'session required pam_loginuid.so' '@include lockbox-sshd' '@include common-session' \
+        'session required pam_loginuid.so' '@include common-session' \
         '@include common-password' >"$DEMO_DIR/pam"
 fi
 install -m 0644 "$DEMO_DIR/pam" "$PAMFILE"
 defer "rm -f '$PAMFILE'"
-echo "# $PAMFILE (Debian's sshd stack + @include lockbox-sshd):"
-grep -nE 'pam_loginuid|lockbox|common-account' "$PAMFILE"
+echo "# $PAMFILE (Debian's sshd stack):"
+grep -nE 'pam_loginuid|common-account|common-session' "$PAMFILE"
 ssh-keygen -q -t ed25519 -N '' -f "$DEMO_DIR/ssh_host_ed25519_key" </dev/null
 cat >"$DEMO_DIR/sshd_config" <<EOF
 Port $PORT

@@ -147,6 +147,26 @@ START_TEST(test_record_format) {
 }
 END_TEST
 
+/* who a record belongs to: the nested sudo/su path trusts it only for its own
+ * audit session and account */
+START_TEST(test_record_user) {
+        char *u = NULL;
+        const char *rec = "{\"audit_session\":7,\"session\":\"s-1\",\"user\":\"vendor\"}";
+
+        ck_assert_int_eq(lb_pam_record_parse_user(rec, strlen(rec), 7, &u), 0);
+        ck_assert_str_eq(u, "vendor");
+        free(u);
+        ck_assert_int_eq(lb_pam_record_parse_user(rec, strlen(rec), 8, &u), -EBADMSG);
+        rec = "{\"audit_session\":\"7\",\"user\":\"vendor\"}";
+        ck_assert_int_eq(lb_pam_record_parse_user(rec, strlen(rec), 7, &u), -EBADMSG);
+        rec = "{\"audit_session\":7,\"user\":\"\"}";
+        ck_assert_int_eq(lb_pam_record_parse_user(rec, strlen(rec), 7, &u), -EBADMSG);
+        rec = "{\"audit_session\":7,\"user\":\"a\",\"user\":\"b\"}";
+        ck_assert_int_eq(lb_pam_record_parse_user(rec, strlen(rec), 7, &u), -EBADMSG);
+        ck_assert_int_eq(lb_pam_record_parse_user("[]", 2, 7, &u), -EBADMSG);
+}
+END_TEST
+
 START_TEST(test_record_files) {
         char tmpl[] = "/tmp/lbx-unit-XXXXXX", path[512];
         char *dir = mkdtemp(tmpl), *state = NULL, *json = NULL;
@@ -252,6 +272,14 @@ START_TEST(test_host_conf) {
         ck_assert_int_eq(lb_host_conf_is_managed(&c, "b"), 1);
         ck_assert_int_eq(lb_host_conf_is_managed(&c, "root"), 0);
         ck_assert_int_eq(lb_host_conf_set(&c, "no_key_login", "allow"), -EINVAL);
+        /* ssh_services: sshd by default; a list; never empty, never a path */
+        ck_assert(lb_strv_contains(c.ssh_services, "sshd"));
+        ck_assert_int_eq(lb_host_conf_set(&c, "ssh_services", "sshd, lbx-sshd"), 0);
+        ck_assert(lb_strv_contains(c.ssh_services, "lbx-sshd"));
+        ck_assert(lb_strv_contains(c.ssh_services, "sshd"));
+        ck_assert_int_eq(lb_host_conf_set(&c, "ssh_services", " , "), -EINVAL);
+        ck_assert_int_eq(lb_host_conf_set(&c, "ssh_services", "../cron"), -EINVAL);
+        ck_assert(lb_strv_contains(c.ssh_services, "lbx-sshd"));
         ck_assert_int_eq(lb_host_conf_set(&c, "host_name", "web1"), 0);
         ck_assert_int_eq(lb_host_conf_host_name(&c, &h), 0);
         ck_assert_str_eq(h, "web1");
@@ -276,6 +304,7 @@ int main(void) {
         tcase_add_test(tc, test_msg_unverified);
         tcase_add_test(tc, test_audit_session);
         tcase_add_test(tc, test_record_format);
+        tcase_add_test(tc, test_record_user);
         tcase_add_test(tc, test_record_files);
         tcase_add_test(tc, test_access_lies);
         tcase_add_test(tc, test_authinfo_more);
