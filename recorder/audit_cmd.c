@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "audit_cmd.h"
 #include "record.h"
@@ -365,4 +366,52 @@ int lb_audit_parser_feed(struct lb_audit_parser *p, int type, const char *text, 
         }
         }
         return 0;
+}
+
+/* ---- what ran: sftp ---- */
+
+const char *const lb_sftp_server_paths[] = {
+        "/usr/lib/openssh/sftp-server",     /* Debian, Ubuntu */
+        "/usr/libexec/openssh/sftp-server", /* Fedora, RHEL, SUSE */
+        "/usr/lib/ssh/sftp-server",         /* Arch */
+        "/usr/libexec/sftp-server",
+        NULL,
+};
+
+bool lb_cmd_is_sftp_server(const struct lb_cmd *c, const char *const *known) {
+        _cleanup_free_ char *full = NULL;
+        const char *exe, *base;
+        struct stat st;
+
+        if (!c || isempty(c->exe))
+                return false;
+        base = strrchr(c->exe, '/');
+        base = base ? base + 1 : c->exe;
+        if (streq(base, "sftp-server"))
+                return true;
+        /* the same file under another name (a symlink or hard link): the
+         * path as the process gave it to execve, from its working directory */
+        exe = c->exe;
+        if (exe[0] != '/') {
+                if (isempty(c->cwd))
+                        return false;
+                full = lb_asprintf("%s/%s", c->cwd, exe);
+                if (!full)
+                        return false;
+                exe = full;
+        }
+        if (stat(exe, &st) < 0)
+                return false;
+        for (size_t i = 0; known && known[i]; i++) {
+                struct stat k;
+                if (stat(known[i], &k) == 0 && k.st_dev == st.st_dev && k.st_ino == st.st_ino)
+                        return true;
+        }
+        return false;
+}
+
+bool lb_sftp_init_seen(const void *p, size_t n) {
+        /* uint32 length 5, byte SSH_FXP_INIT (1), uint32 version */
+        static const unsigned char init[5] = { 0, 0, 0, 5, 1 };
+        return n >= 9 && memcmp(p, init, sizeof(init)) == 0;
 }

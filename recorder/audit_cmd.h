@@ -52,3 +52,14 @@ int lb_audit_serial(const char *text, size_t len, uint64_t *ret, size_t *ret_bod
  * unquoted hex as bytes, anything else as is. -ENOENT if absent. */
 int lb_audit_field(const char *text, size_t len, const char *key, char **ret,
                    size_t *ret_len);
+
+/* What ran, judged by what the kernel executed (not by the command's text):
+ * whether c is an sftp server: its executable is named sftp-server, or is the
+ * same file (device and inode) as one of known (NULL-terminated; relative
+ * names are taken from c's working directory). A renamed copy of the binary
+ * is not found here: lb_sftp_init_seen() looks at what is said to it. */
+extern const char *const lb_sftp_server_paths[];
+bool lb_cmd_is_sftp_server(const struct lb_cmd *c, const char *const *known);
+/* Whether the first bytes of a command's stdin are an sftp client's first
+ * packet (SSH_FXP_INIT). */
+bool lb_sftp_init_seen(const void *p, size_t n);

@@ -131,12 +131,45 @@ static void audit_user(const char *op_and_fields, bool ok) {
                 log_debug("audit message failed: %s", strerror(-k));
 }
 
+/* The end reason of a session that did what this host does not allow. */
+static const char reason_refused[] = "refused";
+
+static bool refused(struct lb_recorder *r) {
+        return atomic_load(&r->reason) == reason_refused;
+}
+
+static void tell_operator(struct lb_recorder *r, const char *text);
+
+/* The session did what this host does not allow (what: "sftp",
+ * "input_cap"): it ends now. The reason goes into the evidence (a note,
+ * then the end record's reason "refused"), the journal, auditd and the
+ * operator's terminal; nothing more is relayed either way. */
+static void refuse(struct lb_recorder *r, const char *what, const char *text) {
+        _cleanup_free_ char *op = NULL, *m = NULL;
+
+        set_reason(r, reason_refused);
+        if (!refused(r))
+                return; /* already ending for another reason */
+        (void) emit_text(r, "note", text);
+        log_warning("session %s: %s", r->rs.session, text);
+        op = lb_audit_value(r->rs.operator_);
+        m = op ? lb_asprintf("op=lockbox-record-refused lockbox_request=%s lockbox_session=%s "
+                             "lockbox_operator=%s refused=%s",
+                             r->rs.request, r->rs.session, op, what)
+               : NULL;
+        if (m)
+                audit_user(m, false);
+        tell_operator(r, text);
+}
+
+
 static int on_cmd(void *userdata, const struct lb_cmd *c) {
         struct lb_recorder *r = userdata;
         json_t *o = rec_new(r, "cmd"), *argv = json_array();
         _cleanup_free_ char *text = NULL, *joined = NULL, *hex = NULL, *msg = NULL, *cwd = NULL,
                             *op = NULL;
         struct lb_buf j = {};
+        bool sftp;
         int k = -ENOMEM;
 
         if (!o || !argv)
@@ -170,10 +203,20 @@ static int on_cmd(void *userdata, const struct lb_cmd *c) {
         argv = NULL;
         json_object_set_new(o, "argv_text", json_string(text));
         json_object_set_new(o, "source", json_string(c->source));
+        /* What ran, by what the kernel executed: an sftp server where the
+         * host does not allow sftp is killed before anything else is done
+         * and ends the session, however it was started (`sftp -s "env
+         * .../sftp-server"`, through a shell, a link to it). */
+        sftp = !r->conf->allow_sftp && lb_cmd_is_sftp_server(c, lb_sftp_server_paths);
+        if (sftp && c->pid > 0)
+                (void) kill((pid_t) c->pid, SIGKILL);
         k = emit(r, o);
         if (k < 0)
                 goto out;
         r->commands++;
+        if (sftp)
+                refuse(r, "sftp", "sftp is not allowed on this host (allow_sftp = no): an sftp "
+                                  "server was started, the session is ended");
 
         /* auditd: AUDIT_USER_CMD, as sudo does */
         if (lb_buf_append(&j, "", 1) < 0)
@@ -622,11 +665,12 @@ static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name
                                 break;
                         n += m;
                 }
-        /* evidence first, then the operator sees it */
+        /* evidence first, then the operator sees it (not after a refusal) */
         if ((r->interactive ? emit_io(r, "out", "tty", buf, (size_t) n, false)
                             : emit_capped(r, stream, "out", name, buf, (size_t) n)) < 0)
                 return -EIO;
-        (void) write_wait(to, buf, (size_t) n);
+        if (!refused(r))
+                (void) write_wait(to, buf, (size_t) n);
         return 1;
 }
 
@@ -634,6 +678,38 @@ struct pending {
         char *p;
         size_t len, off;
 };
+
+/* Records a non-interactive command's stdin and says how much of it may
+ * reach the command: what is recorded, nothing past the cap (a session
+ * whose input is past output_cap ends), and nothing when the first bytes
+ * are an sftp client's and the host does not allow sftp. -EIO when the
+ * evidence cannot be written. */
+static ssize_t stdin_allowed(struct lb_recorder *r, const char *buf, size_t n) {
+        uint64_t cap = r->conf->output_cap, done = r->recorded[LB_STREAM_STDIN];
+        uint64_t room = done >= cap ? 0 : cap - done;
+
+        if (!r->conf->allow_sftp && done == 0 && lb_sftp_init_seen(buf, n)) {
+                if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, n) < 0)
+                        return -EIO;
+                refuse(r, "sftp", "sftp is not allowed on this host (allow_sftp = no): an sftp "
+                                  "client spoke, the session is ended");
+                return 0;
+        }
+        if ((uint64_t) n > room) {
+                _cleanup_free_ char *t = NULL;
+                if (room > 0 && emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, (size_t) room) < 0)
+                        return -EIO;
+                r->truncated[LB_STREAM_STDIN] = true;
+                t = lb_asprintf("the command's input passed the recording cap (output_cap = %" PRIu64
+                                " bytes): input that cannot be recorded is not passed on, the "
+                                "session is ended", cap);
+                refuse(r, "input_cap", t ? t : "input past the recording cap: the session is ended");
+                return (ssize_t) room;
+        }
+        if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, n) < 0)
+                return -EIO;
+        return (ssize_t) n;
+}
 
 static int relay_in(struct lb_recorder *r, struct pending *pend, bool *eof) {
         static char buf[IO_BUF];
@@ -656,8 +732,13 @@ static int relay_in(struct lb_recorder *r, struct pending *pend, bool *eof) {
                         masked = lb_rec_input_masked(&t);
                 if (emit_io(r, "in", "tty", buf, (size_t) n, masked) < 0)
                         return -EIO;
-        } else if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, (size_t) n) < 0)
-                return -EIO;
+        } else {
+                n = (ssize_t) stdin_allowed(r, buf, (size_t) n);
+                if (n < 0)
+                        return -EIO;
+        }
+        if (n == 0 || refused(r))
+                return 0; /* nothing reaches the command past a refusal */
         pend->p = malloc((size_t) n);
         if (!pend->p)
                 return -ENOMEM;

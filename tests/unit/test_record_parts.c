@@ -344,6 +344,60 @@ START_TEST(test_sftp) {
 }
 END_TEST
 
+/* What ran is judged by the exec, not the command's text: a file named
+ * sftp-server anywhere, or the same file as a known server under another
+ * name (a symlink, relative names from the process's cwd). */
+START_TEST(test_sftp_by_exec) {
+        char dir[] = "/tmp/lbx-sftp-XXXXXX", *argv0 = (char *) "x";
+        size_t l0 = 1;
+        _cleanup_free_ char *server = NULL, *link = NULL, *other = NULL;
+        const char *known[2] = { NULL, NULL };
+        struct lb_cmd c = { .argv = &argv0, .argv_len = &l0, .argc = 1 };
+        int fd;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        server = lb_asprintf("%s/the-server", dir);
+        link = lb_asprintf("%s/innocent", dir);
+        other = lb_asprintf("%s/other", dir);
+        fd = open(server, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        fd = open(other, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(symlink(server, link), 0);
+        known[0] = server;
+
+        c.exe = (char *) "/usr/lib/openssh/sftp-server";
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "/home/op/bin/sftp-server"; /* by name, wherever */
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = link; /* the known server under another name */
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "innocent"; /* relative: from the process's cwd */
+        c.cwd = dir;
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.cwd = (char *) "/";
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        c.exe = other;
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "/usr/bin/env"; /* the text "env .../sftp-server" is not what ran */
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        c.exe = NULL;
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        ck_assert(lb_cmd_is_sftp_server(&(struct lb_cmd) { .exe = (char *) "sftp-server" }, NULL));
+
+        /* an sftp client's first packet: SSH_FXP_INIT, version 3 */
+        ck_assert(lb_sftp_init_seen("\0\0\0\x05\x01\0\0\0\x03", 9));
+        ck_assert(!lb_sftp_init_seen("\0\0\0\x05\x01\0\0\0", 8));
+        ck_assert(!lb_sftp_init_seen("ls -l\nexit\n", 11));
+        unlink(link);
+        unlink(server);
+        unlink(other);
+        rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_warnings) {
         unsigned w = 0;
         uint64_t d = 100 * 60 * 1000;
@@ -598,6 +652,7 @@ int main(void) {
         tcase_add_test(tc, test_masking);
         tcase_add_test(tc, test_sftp);
         tcase_add_test(tc, test_warnings);
+        tcase_add_test(tc, test_sftp_by_exec);
         tcase_add_test(tc, test_session_record);
         tcase_add_test(tc, test_message_ids);
         suite_add_tcase(s, tc);
