@@ -322,6 +322,38 @@ static int cmd_source_open(struct lb_recorder *r) {
         return 0;
 }
 
+/* The kernel audit's count of records it lost (backlog full, rate limit,
+ * no memory) and its backlog settings, read while the recorder is still
+ * root: AUDIT_GET needs CAP_AUDIT_CONTROL, which the recorder gives up (a
+ * recorder that could change audit rules or disable audit would be too much
+ * to leave in a process that parses the operator's bytes). It goes into the
+ * start record as the anchor a privileged reader compares with the counter
+ * at the end (docs/EVIDENCE.md §5). NULL when it cannot be read. */
+static json_t *audit_status_json(void) {
+        struct audit_reply rep = {};
+        json_t *o = NULL;
+        int fd = audit_open();
+
+        if (fd < 0)
+                return NULL;
+        if (audit_request_status(fd) > 0)
+                for (int i = 0; i < 8 && !o; i++) {
+                        int k = audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0);
+                        if (k <= 0 || rep.type == NLMSG_ERROR)
+                                break;
+                        if (rep.type == AUDIT_GET && rep.status)
+                                o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "lost",
+                                              (json_int_t) rep.status->lost, "backlog",
+                                              (json_int_t) rep.status->backlog, "backlog_limit",
+                                              (json_int_t) rep.status->backlog_limit,
+                                              "backlog_wait_time",
+                                              (json_int_t) rep.status->backlog_wait_time,
+                                              "enabled", (json_int_t) rep.status->enabled);
+                }
+        audit_close(fd);
+        return o;
+}
+
 static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short rows) {
         _cleanup_free_ char *now = time_ms_now();
         const char *term = getenv("TERM");
@@ -350,6 +382,10 @@ static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short
                                                ? json_string(term) : json_null());
         json_object_set_new(o, "recorder", json_string(PACKAGE_VERSION));
         json_object_set_new(o, "cmd_source", json_string(r->cmd_source));
+        {
+                json_t *a = audit_status_json();
+                json_object_set_new(o, "audit", a ? a : json_null());
+        }
         k = emit(r, o);
         json_decref(o);
         return k;

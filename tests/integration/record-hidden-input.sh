@@ -49,6 +49,18 @@ assert not any(r.get("masked") for r in recs), "old-style masked records"
 PY
 lb_pass "the spool holds the line typed with echo off, marked echo false, foreground bash"
 
+# the start record anchors the kernel audit's lost counter, read as root
+# before the drop (docs/EVIDENCE.md §5: kernel audit backlog loss)
+lost_now=$(auditctl -s | awk '$1=="lost"{print $2}')
+python3 - "$SPOOL" "$lost_now" <<'PY' || lb_fail "start record lacks the audit status: $(head -n1 "$SPOOL")"
+import json, sys
+start = json.loads(open(sys.argv[1]).readline())
+a = start["audit"]
+assert isinstance(a["lost"], int) and 0 <= a["lost"] <= int(sys.argv[2]), (a, sys.argv[2])
+assert a["backlog_limit"] == 8192 and a["enabled"] == 1, a
+PY
+lb_pass "the start record holds the kernel audit's lost counter and backlog settings"
+
 out=$("$RP" --spool "$SPOOL" verify "$S") || lb_fail "verify: $out"
 # masked by default
 out=$("$RP" --spool "$SPOOL" input "$S") || lb_fail "input failed"
