@@ -36,7 +36,8 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-deadline.sh \
 	tests/integration/record-journal-drops.sh \
 	tests/integration/record-refuse.sh \
-	tests/integration/record-hidden-input.sh
+	tests/integration/record-hidden-input.sh \
+	tests/integration/record-audit-loss.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \

@@ -182,6 +182,7 @@ static bool refused(struct lb_recorder *r) {
 }
 
 static void tell_operator(struct lb_recorder *r, const char *text);
+static void audit_loss_check(struct lb_recorder *r);
 
 /* The session did what this host does not allow (what: "sftp",
  * "input_cap"): it ends now. The reason goes into the evidence (a note,
@@ -257,6 +258,7 @@ static int on_cmd(void *userdata, const struct lb_cmd *c) {
         if (k < 0)
                 goto out;
         r->commands++;
+        audit_loss_check(r);
         if (sftp)
                 refuse(r, "sftp", "sftp is not allowed on this host (allow_sftp = no): an sftp "
                                   "server was started, the session is ended");
@@ -322,6 +324,85 @@ static int cmd_source_open(struct lb_recorder *r) {
         return 0;
 }
 
+/* The kernel's log, opened as root at the start (reading it needs
+ * CAP_SYSLOG at open when dmesg_restrict is set) and kept: the kernel says
+ * there when audit loses records ("audit: audit_lost=N ..."), which is
+ * the only sign of it the recorder can see without CAP_AUDIT_CONTROL
+ * (docs/EVIDENCE.md §5). One recorder per process: file scope. */
+static int kmsg_fd = -1;
+static uint64_t kmsg_checked_ms, audit_lost_start, audit_lost_noted, audit_lost_note_ms;
+static bool audit_lost_known;
+
+static void kmsg_open(void) {
+        kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (kmsg_fd >= 0 && lseek(kmsg_fd, 0, SEEK_END) < 0) {
+                close(kmsg_fd);
+                kmsg_fd = -1;
+        }
+}
+
+/* Reads what the kernel logged since the last look (at most every 250 ms)
+ * and notes audit losses: a note record, the journal, auditd. */
+static void audit_loss_check(struct lb_recorder *r) {
+        uint64_t now = lb_mono_ms(), lost = 0;
+        bool any = false;
+        char buf[2048];
+
+        if (kmsg_fd < 0 || now - kmsg_checked_ms < 250)
+                return;
+        kmsg_checked_ms = now;
+        for (int i = 0; i < 4096; i++) {
+                ssize_t n = read(kmsg_fd, buf, sizeof(buf) - 1);
+                const char *p;
+                if (n < 0 && errno == EPIPE)
+                        continue; /* overwritten before we read it: go on */
+                if (n <= 0)
+                        break;
+                buf[n] = '\0';
+                p = strstr(buf, ";audit: ");
+                if (!p)
+                        continue;
+                p += 8;
+                if (strneq(p, "audit_lost=", 11)) {
+                        uint64_t v = strtoull(p + 11, NULL, 10);
+                        any = true;
+                        lost = MAX(lost, v);
+                } else if (strneq(p, "backlog limit exceeded", 22) ||
+                           strneq(p, "rate limit exceeded", 19) || strneq(p, "audit_backlog=", 14))
+                        any = true;
+        }
+        if (!any || (lost > 0 && lost <= audit_lost_noted))
+                return;
+        if (lost == 0 && now - audit_lost_note_ms < 5000)
+                return;
+        {
+                uint64_t since = audit_lost_known && lost > audit_lost_start ? lost - audit_lost_start : 0;
+                _cleanup_free_ char *t = NULL, *op = NULL, *m = NULL;
+
+                t = lost > 0 ? lb_asprintf("the kernel's audit lost records during this session "
+                                           "(audit_lost=%" PRIu64 "%s%" PRIu64 " since it started): "
+                                           "commands may be missing from this recording",
+                                           lost, audit_lost_known ? ", " : "", since)
+                             : strdup("the kernel's audit lost records during this session "
+                                      "(backlog or rate limit): commands may be missing from "
+                                      "this recording");
+                if (lost > 0)
+                        audit_lost_noted = lost;
+                audit_lost_note_ms = now;
+                if (!t)
+                        return;
+                (void) emit_text(r, "note", t);
+                log_warning("session %s: %s", r->rs.session, t);
+                op = lb_audit_value(r->rs.operator_);
+                m = op ? lb_asprintf("op=lockbox-record-audit-lost lockbox_request=%s "
+                                     "lockbox_session=%s lockbox_operator=%s audit_lost=%" PRIu64,
+                                     r->rs.request, r->rs.session, op, lost)
+                       : NULL;
+                if (m)
+                        audit_user(m, false);
+        }
+}
+
 /* The kernel audit's count of records it lost (backlog full, rate limit,
  * no memory) and its backlog settings, read while the recorder is still
  * root: AUDIT_GET needs CAP_AUDIT_CONTROL, which the recorder gives up (a
@@ -341,6 +422,10 @@ static json_t *audit_status_json(void) {
                         int k = audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0);
                         if (k <= 0 || rep.type == NLMSG_ERROR)
                                 break;
+                        if (rep.type == AUDIT_GET && rep.status) {
+                                audit_lost_start = audit_lost_noted = rep.status->lost;
+                                audit_lost_known = true;
+                        }
                         if (rep.type == AUDIT_GET && rep.status)
                                 o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "lost",
                                               (json_int_t) rep.status->lost, "backlog",
@@ -385,6 +470,7 @@ static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short
         {
                 json_t *a = audit_status_json();
                 json_object_set_new(o, "audit", a ? a : json_null());
+                kmsg_open(); /* as root, with the status: losses are counted from here */
         }
         k = emit(r, o);
         json_decref(o);
@@ -750,6 +836,7 @@ static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name
                 return -EIO;
         if (!refused(r))
                 (void) write_wait(to, buf, (size_t) n);
+        audit_loss_check(r);
         return 1;
 }
 
