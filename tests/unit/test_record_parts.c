@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 
@@ -64,6 +65,10 @@ START_TEST(test_audit_exec) {
         ck_assert_int_eq(c->ppid, 1200);
         ck_assert_int_eq(c->uid, 1001);
         ck_assert_str_eq(c->exe, "/usr/bin/ls");
+        ck_assert(c->has_inode);
+        ck_assert_uint_eq(c->inode, 1234);
+        ck_assert_uint_eq(c->dev_major, 8);
+        ck_assert_uint_eq(c->dev_minor, 1);
         ck_assert_str_eq(c->cwd, "/home/vendor");
         ck_assert_uint_eq(c->argc, 4);
         ck_assert_str_eq(c->argv[0], "ls");
@@ -383,6 +388,21 @@ START_TEST(test_sftp_by_exec) {
         ck_assert(!lb_cmd_is_sftp_server(&c, known));
         c.exe = (char *) "/usr/bin/env"; /* the text "env .../sftp-server" is not what ran */
         ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        {
+                /* by the inode the kernel's record names, whatever the path
+                 * (one the recorder cannot read, or gone) */
+                struct stat st;
+                ck_assert_int_eq(stat(server, &st), 0);
+                c.exe = (char *) "/nonexistent/private/tool";
+                c.has_inode = true;
+                c.inode = st.st_ino;
+                c.dev_major = major(st.st_dev);
+                c.dev_minor = minor(st.st_dev);
+                ck_assert(lb_cmd_is_sftp_server(&c, known));
+                c.inode = st.st_ino + 1;
+                ck_assert(!lb_cmd_is_sftp_server(&c, known));
+                c.has_inode = false;
+        }
         c.exe = NULL;
         ck_assert(!lb_cmd_is_sftp_server(&c, known));
         ck_assert(lb_cmd_is_sftp_server(&(struct lb_cmd) { .exe = (char *) "sftp-server" }, NULL));
