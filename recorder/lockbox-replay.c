@@ -118,6 +118,12 @@ static int load(const struct opts *o, const char *session, struct lb_recording *
                 lb_reader_free(rd);
                 return EXIT_FAILURE;
         }
+        if (!ret_foreign && lb_reader_foreign(rd) > 0) {
+                /* verify says it in its report; the others say it here */
+                _cleanup_free_ char *s = safe(session);
+                fprintf(stderr, "lockbox-replay: WARNING: %zu untrusted journal entries claim "
+                        "session %s, ignored (not evidence)\n", lb_reader_foreign(rd), s);
+        }
         lb_reader_free(rd);
         return 0;
 }
@@ -710,6 +716,11 @@ static int cmd_play(struct opts *o, int argc, char **argv) {
         if (r < 0 || rec.n == 0) {
                 ret = open_error(o, r < 0 ? r : -ENOENT, session);
                 goto out;
+        }
+        if (lb_reader_foreign(rd) > 0) {
+                _cleanup_free_ char *ss = safe(session);
+                fprintf(stderr, "lockbox-replay: WARNING: %zu untrusted journal entries claim "
+                        "session %s, ignored (not evidence)\n", lb_reader_foreign(rd), ss);
         }
 
         if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
