@@ -421,8 +421,16 @@ bool lb_cmd_is_sftp_server(const struct lb_cmd *c, const char *const *known) {
         const char *exe, *base;
         struct stat st;
 
-        if (!c || isempty(c->exe))
+        if (!c)
                 return false;
+        if (isempty(c->exe)) {
+                /* the proc connector cannot read another user's exe: argv[0]
+                 * then (the operator can change it; stdin is checked too) */
+                if (c->argc == 0 || c->argv_len[0] == 0 || memchr(c->argv[0], 0, c->argv_len[0]))
+                        return false;
+                base = strrchr(c->argv[0], '/');
+                return streq(base ? base + 1 : c->argv[0], "sftp-server");
+        }
         base = strrchr(c->exe, '/');
         base = base ? base + 1 : c->exe;
         if (streq(base, "sftp-server"))

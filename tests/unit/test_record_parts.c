@@ -403,8 +403,11 @@ START_TEST(test_sftp_by_exec) {
                 ck_assert(!lb_cmd_is_sftp_server(&c, known));
                 c.has_inode = false;
         }
-        c.exe = NULL;
+        c.exe = NULL; /* the proc connector without exe: argv[0] */
         ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        argv0 = (char *) "/usr/lib/openssh/sftp-server";
+        l0 = strlen(argv0);
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
         ck_assert(lb_cmd_is_sftp_server(&(struct lb_cmd) { .exe = (char *) "sftp-server" }, NULL));
 
         /* an sftp client's first packet: SSH_FXP_INIT, version 3 */
