@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "audit_cmd.h"
 #include "record.h"
@@ -160,6 +162,32 @@ static int field_num(const char *text, size_t len, const char *key, int64_t *ret
         if (n == 0)
                 return -EBADMSG;
         *ret = neg ? -x : x;
+        return 0;
+}
+
+/* "MAJ:MIN" in hex, as the kernel writes dev= of a PATH record. */
+static int parse_dev(const char *p, size_t n, unsigned *ret_major, unsigned *ret_minor) {
+        unsigned v[2] = { 0, 0 };
+        size_t i = 0;
+
+        for (int part = 0; part < 2; part++) {
+                size_t digits = 0;
+                for (; i < n; i++, digits++) {
+                        char ch = p[i];
+                        unsigned d = ch >= '0' && ch <= '9' ? (unsigned) (ch - '0')
+                                   : ch >= 'a' && ch <= 'f' ? (unsigned) (ch - 'a' + 10)
+                                   : ch >= 'A' && ch <= 'F' ? (unsigned) (ch - 'A' + 10) : 16;
+                        if (d == 16)
+                                break;
+                        if (v[part] > 0xfffffu)
+                                return -ERANGE;
+                        v[part] = v[part] * 16 + d;
+                }
+                if (digits == 0 || (part == 0 && (i >= n || p[i++] != ':')))
+                        return -EBADMSG;
+        }
+        *ret_major = v[0];
+        *ret_minor = v[1];
         return 0;
 }
 
@@ -334,10 +362,21 @@ int lb_audit_parser_feed(struct lb_audit_parser *p, int type, const char *text, 
                 break;
         case LB_AUDIT_PATH: {
                 int64_t item = -1;
-                if (e->wanted && !e->cmd.exe && field_num(t, tl, "item", &item) == 0 &&
-                    item == 0) {
+                if (e->wanted && field_num(t, tl, "item", &item) == 0 && item == 0) {
                         size_t nl;
-                        (void) lb_audit_field(t, tl, "name", &e->cmd.exe, &nl);
+                        int64_t ino = -1;
+                        const char *dev = find_key(t, tl, "dev");
+                        unsigned maj, min;
+                        if (!e->cmd.exe)
+                                (void) lb_audit_field(t, tl, "name", &e->cmd.exe, &nl);
+                        /* inode=N dev=MAJ:MIN (hex) */
+                        if (field_num(t, tl, "inode", &ino) == 0 && ino >= 0 && dev &&
+                            parse_dev(dev, (size_t) (t + tl - dev), &maj, &min) == 0) {
+                                e->cmd.has_inode = true;
+                                e->cmd.inode = (uint64_t) ino;
+                                e->cmd.dev_major = maj;
+                                e->cmd.dev_minor = min;
+                        }
                 }
                 break;
         }
@@ -365,4 +404,68 @@ int lb_audit_parser_feed(struct lb_audit_parser *p, int type, const char *text, 
         }
         }
         return 0;
+}
+
+/* ---- what ran: sftp ---- */
+
+const char *const lb_sftp_server_paths[] = {
+        "/usr/lib/openssh/sftp-server",     /* Debian, Ubuntu */
+        "/usr/libexec/openssh/sftp-server", /* Fedora, RHEL, SUSE */
+        "/usr/lib/ssh/sftp-server",         /* Arch */
+        "/usr/libexec/sftp-server",
+        NULL,
+};
+
+bool lb_cmd_is_sftp_server(const struct lb_cmd *c, const char *const *known) {
+        _cleanup_free_ char *full = NULL;
+        const char *exe, *base;
+        struct stat st;
+
+        if (!c)
+                return false;
+        if (isempty(c->exe)) {
+                /* the proc connector cannot read another user's exe: argv[0]
+                 * then (the operator can change it; stdin is checked too) */
+                if (c->argc == 0 || c->argv_len[0] == 0 || memchr(c->argv[0], 0, c->argv_len[0]))
+                        return false;
+                base = strrchr(c->argv[0], '/');
+                return streq(base ? base + 1 : c->argv[0], "sftp-server");
+        }
+        base = strrchr(c->exe, '/');
+        base = base ? base + 1 : c->exe;
+        if (streq(base, "sftp-server"))
+                return true;
+        /* the file the kernel executed, by the inode its record names */
+        if (c->has_inode)
+                for (size_t i = 0; known && known[i]; i++) {
+                        struct stat k;
+                        if (stat(known[i], &k) == 0 && k.st_ino == c->inode &&
+                            major(k.st_dev) == c->dev_major && minor(k.st_dev) == c->dev_minor)
+                                return true;
+                }
+        /* the same file under another name (a symlink or hard link): the
+         * path as the process gave it to execve, from its working directory */
+        exe = c->exe;
+        if (exe[0] != '/') {
+                if (isempty(c->cwd))
+                        return false;
+                full = lb_asprintf("%s/%s", c->cwd, exe);
+                if (!full)
+                        return false;
+                exe = full;
+        }
+        if (stat(exe, &st) < 0)
+                return false;
+        for (size_t i = 0; known && known[i]; i++) {
+                struct stat k;
+                if (stat(known[i], &k) == 0 && k.st_dev == st.st_dev && k.st_ino == st.st_ino)
+                        return true;
+        }
+        return false;
+}
+
+bool lb_sftp_init_seen(const void *p, size_t n) {
+        /* uint32 length 5, byte SSH_FXP_INIT (1), uint32 version */
+        static const unsigned char init[5] = { 0, 0, 0, 5, 1 };
+        return n >= 9 && memcmp(p, init, sizeof(init)) == 0;
 }

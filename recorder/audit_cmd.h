@@ -29,6 +29,10 @@ struct lb_cmd {
         size_t *argv_len;
         size_t argc;
         char *source;          /* "audit" or "proc" (static) */
+        /* the executed file as the kernel named it (audit PATH item 0) */
+        bool has_inode;
+        uint64_t inode;
+        unsigned dev_major, dev_minor;
 };
 void lb_cmd_free(struct lb_cmd *c);
 
@@ -52,3 +56,15 @@ int lb_audit_serial(const char *text, size_t len, uint64_t *ret, size_t *ret_bod
  * unquoted hex as bytes, anything else as is. -ENOENT if absent. */
 int lb_audit_field(const char *text, size_t len, const char *key, char **ret,
                    size_t *ret_len);
+
+/* What ran, judged by what the kernel executed (not by the command's text):
+ * whether c is an sftp server: its executable is named sftp-server, or is the
+ * same file (device and inode) as one of known (NULL-terminated): by the
+ * inode the kernel's record names, else by the path (relative names taken
+ * from c's working directory). A renamed copy of the binary
+ * is not found here: lb_sftp_init_seen() looks at what is said to it. */
+extern const char *const lb_sftp_server_paths[];
+bool lb_cmd_is_sftp_server(const struct lb_cmd *c, const char *const *known);
+/* Whether the first bytes of a command's stdin are an sftp client's first
+ * packet (SSH_FXP_INIT). */
+bool lb_sftp_init_seen(const void *p, size_t n);

@@ -56,7 +56,10 @@ LB_RECORD_IT = tests/integration/record-interactive.sh \
 	tests/integration/record-journal-drops.sh \
 	tests/integration/record-setuid.sh \
 	tests/integration/record-escape.sh \
-	tests/integration/record-inject.sh
+	tests/integration/record-inject.sh \
+	tests/integration/record-refuse.sh \
+	tests/integration/record-hidden-input.sh \
+	tests/integration/record-audit-loss.sh
 TESTS += $(LB_RECORD_IT)
 dist_check_SCRIPTS += $(LB_RECORD_IT)
 EXTRA_DIST += tests/integration/record-lib.sh tests/integration/record-drive.py \

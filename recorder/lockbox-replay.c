@@ -58,10 +58,13 @@ static void help(void) {
                "Commands:\n"
                "  list [--request ID] [--operator P] [--host H] [--since T] [--until T]\n"
                "  commands SESSION\n"
+               "  input SESSION [--reveal-hidden-input]\n"
                "  verify SESSION\n"
                "  play SESSION [--speed X] [--max-idle S] [--follow] [--raw]\n"
                "  export SESSION --format asciicast|bundle [-o FILE] [--sanitize] [--broker URL]\n"
-               "                 [--token-file FILE]\n\n"
+               "                 [--token-file FILE] [--reveal-hidden-input]\n\n"
+               "Input typed with echo off (passwords, or lines an operator hid) is masked\n"
+               "unless --reveal-hidden-input is given; revealing it is noted.\n\n"
                "Exit status: 0 success, 1 failure or verification failure, 2 usage error.\n");
 }
 
@@ -114,6 +117,12 @@ static int load(const struct opts *o, const char *session, struct lb_recording *
                           s, lb_reader_foreign(rd), s);
                 lb_reader_free(rd);
                 return EXIT_FAILURE;
+        }
+        if (!ret_foreign && lb_reader_foreign(rd) > 0) {
+                /* verify says it in its report; the others say it here */
+                _cleanup_free_ char *s = safe(session);
+                fprintf(stderr, "lockbox-replay: WARNING: %zu untrusted journal entries claim "
+                        "session %s, ignored (not evidence)\n", lb_reader_foreign(rd), s);
         }
         lb_reader_free(rd);
         return 0;
@@ -373,6 +382,105 @@ static int cmd_commands(struct opts *o, int argc, char **argv) {
         return 0;
 }
 
+/* ---- input ---- */
+
+/* Revealing input typed with echo off is itself noted (stderr, and the
+ * journal: who asked, for which session). */
+static void note_reveal(struct lb_recording *rec, const char *session) {
+        size_t n = 0;
+        _cleanup_free_ char *s = safe(session);
+
+        for (size_t i = 0; i < rec->n; i++)
+                n += lb_rec_hidden_input(&rec->recs[i]);
+        if (n == 0)
+                return;
+        fprintf(stderr, "lockbox-replay: revealing %zu input record%s of %s typed with echo off "
+                "(passwords may be among them)\n", n, n == 1 ? "" : "s", s);
+        lb_log_open("lockbox-replay", LB_LOG_JOURNAL);
+        log_notice("uid %u revealed %zu input records typed with echo off of session %s", getuid(), n, s);
+        lb_log_open("lockbox-replay", LB_LOG_STDERR);
+}
+
+/* Every input record, in order: time, stream, whether the terminal echoed
+ * it and who was in the foreground when it did not, and the bytes
+ * (terminal-safe). Input typed with echo off is masked unless revealed. */
+static int cmd_input(struct opts *o, int argc, char **argv) {
+        static const struct option lo[] = {
+                { "json", no_argument, NULL, 'j' }, { "reveal-hidden-input", no_argument, NULL, 'R' }, {},
+        };
+        struct lb_recording rec = {};
+        json_auto_t *arr = json_array();
+        bool reveal = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", lo, NULL)) >= 0)
+                switch (c) {
+                case 'j': o->json = true; break;
+                case 'R': reveal = true; break;
+                default: return EXIT_USAGE;
+                }
+        if (optind + 1 != argc)
+                return usage_error("input takes one SESSION");
+        r = load(o, argv[optind], &rec, NULL);
+        if (r > 0)
+                return r;
+        lb_recording_sort(&rec);
+        if (reveal)
+                note_reveal(&rec, argv[optind]);
+        if (!o->json)
+                printf("%-24s %-6s %-4s %-24s %s\n", "TIME", "STREAM", "ECHO", "FOREGROUND", "INPUT");
+        for (size_t i = 0; i < rec.n; i++) {
+                const struct lb_rec *in = &rec.recs[i];
+                bool hidden = lb_rec_hidden_input(in), old_mask = json_is_true(json_object_get(in->obj, "masked"));
+                json_t *fg = json_object_get(in->obj, "fg");
+                _cleanup_free_ unsigned char *data = NULL;
+                _cleanup_free_ char *when = NULL, *text = NULL, *fgs = NULL, *comm = NULL;
+                size_t len = 0;
+
+                if (!streq(in->kind, "in"))
+                        continue;
+                when = abs_time(&rec, in->t);
+                if (json_is_object(fg))
+                        comm = safe(lb_json_str(fg, "comm"));
+                if (comm)
+                        fgs = lb_asprintf("%s (pid %" JSON_INTEGER_FORMAT ")", comm,
+                                          json_integer_value(json_object_get(fg, "pid")));
+                if ((!hidden || reveal) && lb_rec_data(in, &data, &len) >= 0) {
+                        char *argv1[1] = { (char *) data };
+                        text = lb_argv_render(argv1, &len, 1);
+                } else
+                        text = lb_asprintf("[%" JSON_INTEGER_FORMAT " bytes typed with echo off: %s]",
+                                           json_integer_value(json_object_get(in->obj, "len")),
+                                           old_mask ? "not recorded (older recorder)"
+                                                    : "masked, --reveal-hidden-input shows them");
+                if (o->json) {
+                        json_t *e = json_pack("{s:I, s:I, s:s?, s:s?, s:b, s:O?, s:I}", "seq",
+                                              (json_int_t) in->seq, "t", (json_int_t) in->t, "time",
+                                              when, "stream", lb_json_str(in->obj, "stream"),
+                                              "echo", !(hidden || old_mask), "fg", fg, "len",
+                                              json_integer_value(json_object_get(in->obj, "len")));
+                        if (e && data)
+                                json_object_set(e, "data", json_object_get(in->obj, "data"));
+                        if (e && !data)
+                                json_object_set_new(e, "masked", json_true());
+                        if (e)
+                                json_array_append_new(arr, e);
+                        continue;
+                }
+                _cleanup_free_ char *st = safe(lb_json_str(in->obj, "stream"));
+                printf("%-24s %-6s %-4s %-24s %s\n", strna(when), st, hidden || old_mask ? "off" : "on",
+                       fgs ? fgs : "-", strna(text));
+        }
+        if (o->json) {
+                _cleanup_free_ char *d = json_dumps(arr, JSON_INDENT(2));
+                if (d)
+                        puts(d);
+        }
+        lb_recording_done(&rec);
+        return 0;
+}
+
 /* ---- verify ---- */
 
 static int cmd_verify(struct opts *o, int argc, char **argv) {
@@ -609,6 +717,11 @@ static int cmd_play(struct opts *o, int argc, char **argv) {
                 ret = open_error(o, r < 0 ? r : -ENOENT, session);
                 goto out;
         }
+        if (lb_reader_foreign(rd) > 0) {
+                _cleanup_free_ char *ss = safe(session);
+                fprintf(stderr, "lockbox-replay: WARNING: %zu untrusted journal entries claim "
+                        "session %s, ignored (not evidence)\n", lb_reader_foreign(rd), ss);
+        }
 
         if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
                 struct termios t = saved_tio;
@@ -713,7 +826,7 @@ static json_t *broker_part(const struct opts *o, const char *request, json_t **r
         return json_pack("{s:s, s:b}", "url", base, "available", 1);
 }
 
-static int export_bundle(struct opts *o, struct lb_recording *rec, FILE *f) {
+static int export_bundle(struct opts *o, struct lb_recording *rec, bool reveal, FILE *f) {
         struct lb_session_info info = { .start_s = -1 };
         struct lb_verify v = {};
         json_auto_t *b = NULL, *records = json_array(), *cmds = json_array(), *vj = NULL,
@@ -721,11 +834,19 @@ static int export_bundle(struct opts *o, struct lb_recording *rec, FILE *f) {
         json_t *req = NULL, *audit = NULL;
         _cleanup_free_ char *d = NULL;
         char now[LB_TIME_LEN];
+        size_t hidden = 0;
         int r;
 
         lb_recording_sort(rec);
         for (size_t i = 0; i < rec->n; i++) {
                 lb_session_info_add(&info, rec->recs[i].obj);
+                if (lb_rec_hidden_input(&rec->recs[i])) {
+                        hidden++;
+                        if (!reveal) {
+                                json_array_append_new(records, lb_rec_masked_copy(&rec->recs[i]));
+                                continue;
+                        }
+                }
                 json_array_append(records, rec->recs[i].obj);
                 if (streq(rec->recs[i].kind, "cmd")) {
                         json_t *c = command_json(rec, &rec->recs[i]);
@@ -752,6 +873,14 @@ static int export_bundle(struct opts *o, struct lb_recording *rec, FILE *f) {
                 r = -ENOMEM;
                 goto out;
         }
+        json_object_set_new(b, "hidden_input",
+                            json_pack("{s:I, s:b, s:s}", "records", (json_int_t) hidden, "revealed",
+                                      reveal, "note",
+                                      reveal ? "input typed with echo off is included as recorded"
+                                             : "input typed with echo off is masked here (data "
+                                               "removed, \"masked\": true; the hash of such a "
+                                               "record no longer matches): export with "
+                                               "--reveal-hidden-input to include it"));
         d = json_dumps(b, JSON_INDENT(1) | JSON_SORT_KEYS);
         if (!d || fprintf(f, "%s\n", d) < 0)
                 r = -EIO;
@@ -767,10 +896,11 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
         static const struct option lo[] = {
                 { "format", required_argument, NULL, 'F' },   { "output", required_argument, NULL, 'o' },
                 { "broker", required_argument, NULL, 'b' },   { "token-file", required_argument, NULL, 't' },
-                { "sanitize", no_argument, NULL, 's' },       {},
+                { "sanitize", no_argument, NULL, 's' },       { "reveal-hidden-input", no_argument, NULL, 'R' },
+                {},
         };
         const char *format = NULL, *output = NULL;
-        bool sanitize = false;
+        bool sanitize = false, reveal = false;
         struct lb_recording rec = {};
         _cleanup_fclose_ FILE *f = NULL;
         int c, r;
@@ -783,6 +913,7 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
                 case 'b': o->broker = optarg; break;
                 case 't': o->token_file = optarg; break;
                 case 's': sanitize = true; break;
+                case 'R': reveal = true; break;
                 default: return EXIT_USAGE;
                 }
         if (optind + 1 != argc)
@@ -802,8 +933,10 @@ static int cmd_export(struct opts *o, int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
         }
-        r = streq(format, "asciicast") ? lb_asciicast_export(&rec, sanitize, f ? f : stdout)
-                                       : export_bundle(o, &rec, f ? f : stdout);
+        if (reveal)
+                note_reveal(&rec, argv[optind]);
+        r = streq(format, "asciicast") ? lb_asciicast_export(&rec, sanitize, reveal, f ? f : stdout)
+                                       : export_bundle(o, &rec, reveal, f ? f : stdout);
         if (r >= 0 && fflush(f ? f : stdout) != 0)
                 r = -EIO;
         if (r >= 0 && f) {
@@ -911,6 +1044,8 @@ int main(int argc, char **argv) {
                 r = cmd_list(&o, argc, argv);
         else if (streq(cmd, "commands"))
                 r = cmd_commands(&o, argc, argv);
+        else if (streq(cmd, "input"))
+                r = cmd_input(&o, argc, argv);
         else if (streq(cmd, "verify"))
                 r = cmd_verify(&o, argc, argv);
         else if (streq(cmd, "play"))

@@ -118,6 +118,49 @@ static int emit_io(struct lb_recorder *r, const char *kind, const char *stream, 
         return spool_flush(r);
 }
 
+/* The foreground process group of the session's terminal (the pty master
+ * answers TIOCGPGRP for its slave): its leader's pid and comm. */
+static json_t *foreground(struct lb_recorder *r) {
+        _cleanup_free_ char *path = NULL, *comm = NULL;
+        pid_t pg = tcgetpgrp(r->pty);
+        size_t len = 0;
+
+        if (pg <= 0)
+                return json_pack("{s:n, s:n}", "pid", "comm");
+        path = lb_asprintf("/proc/%d/comm", (int) pg);
+        if (path && lb_read_file(path, 64, &comm, &len) >= 0) {
+                while (len > 0 && (comm[len - 1] == '\n' || comm[len - 1] == '\0'))
+                        comm[--len] = '\0';
+                if (!lb_utf8_valid(comm, len)) {
+                        char *safe = lb_term_safe(comm);
+                        free(comm);
+                        comm = safe;
+                }
+        }
+        return json_pack("{s:i, s:s?}", "pid", (int) pg, "comm", comm);
+}
+
+/* Input typed while the terminal does not echo it: recorded whole, marked
+ * "echo": false with who was in the foreground ("fg": pid, comm). Turning
+ * echo off hides nothing from the evidence; readers mask such input unless
+ * an auditor asks (docs/EVIDENCE.md §2). */
+static int emit_in_no_echo(struct lb_recorder *r, const void *p, size_t n) {
+        _cleanup_free_ char *b64 = lb_base64_encode(p, n, true);
+        json_t *o = rec_new(r, "in");
+        int k = -ENOMEM;
+
+        if (o && b64 && json_object_set_new(o, "data", json_string(b64)) == 0 &&
+            json_object_set_new(o, "len", json_integer((json_int_t) n)) == 0 &&
+            json_object_set_new(o, "stream", json_string("tty")) == 0 &&
+            json_object_set_new(o, "echo", json_false()) == 0 &&
+            json_object_set_new(o, "fg", foreground(r)) == 0)
+                k = emit(r, o);
+        json_decref(o);
+        if (k < 0)
+                set_reason(r, "recorder_failure");
+        return k;
+}
+
 /* Record the part of a non-interactive stream under the cap. */
 static int emit_capped(struct lb_recorder *r, int stream, const char *kind, const char *name,
                        const void *p, size_t n) {
@@ -137,12 +180,46 @@ static void audit_user(const char *op_and_fields, bool ok) {
                 log_debug("audit message failed: %s", strerror(-k));
 }
 
+/* The end reason of a session that did what this host does not allow. */
+static const char reason_refused[] = "refused";
+
+static bool refused(struct lb_recorder *r) {
+        return atomic_load(&r->reason) == reason_refused;
+}
+
+static void tell_operator(struct lb_recorder *r, const char *text);
+static void audit_loss_check(struct lb_recorder *r);
+
+/* The session did what this host does not allow (what: "sftp",
+ * "input_cap"): it ends now. The reason goes into the evidence (a note,
+ * then the end record's reason "refused"), the journal, auditd and the
+ * operator's terminal; nothing more is relayed either way. */
+static void refuse(struct lb_recorder *r, const char *what, const char *text) {
+        _cleanup_free_ char *op = NULL, *m = NULL;
+
+        set_reason(r, reason_refused);
+        if (!refused(r))
+                return; /* already ending for another reason */
+        (void) emit_text(r, "note", text);
+        log_warning("session %s: %s", r->rs.session, text);
+        op = lb_audit_value(r->rs.operator_);
+        m = op ? lb_asprintf("op=lockbox-record-refused lockbox_request=%s lockbox_session=%s "
+                             "lockbox_operator=%s refused=%s",
+                             r->rs.request, r->rs.session, op, what)
+               : NULL;
+        if (m)
+                audit_user(m, false);
+        tell_operator(r, text);
+}
+
+
 static int on_cmd(void *userdata, const struct lb_cmd *c) {
         struct lb_recorder *r = userdata;
         json_t *o = rec_new(r, "cmd"), *argv = json_array();
         _cleanup_free_ char *text = NULL, *joined = NULL, *hex = NULL, *msg = NULL, *cwd = NULL,
                             *op = NULL;
         struct lb_buf j = {};
+        bool sftp;
         int k = -ENOMEM;
 
         if (!o || !argv)
@@ -176,10 +253,21 @@ static int on_cmd(void *userdata, const struct lb_cmd *c) {
         argv = NULL;
         json_object_set_new(o, "argv_text", json_string(text));
         json_object_set_new(o, "source", json_string(c->source));
+        /* What ran, by what the kernel executed: an sftp server where the
+         * host does not allow sftp is killed before anything else is done
+         * and ends the session, however it was started (`sftp -s "env
+         * .../sftp-server"`, through a shell, a link to it). */
+        sftp = !r->conf->allow_sftp && lb_cmd_is_sftp_server(c, lb_sftp_server_paths);
+        if (sftp && c->pid > 0)
+                (void) kill((pid_t) c->pid, SIGKILL);
         k = emit(r, o);
         if (k < 0)
                 goto out;
         r->commands++;
+        audit_loss_check(r);
+        if (sftp)
+                refuse(r, "sftp", "sftp is not allowed on this host (allow_sftp = no): an sftp "
+                                  "server was started, the session is ended");
 
         /* auditd: AUDIT_USER_CMD, as sudo does */
         if (lb_buf_append(&j, "", 1) < 0)
@@ -242,6 +330,121 @@ static int cmd_source_open(struct lb_recorder *r) {
         return 0;
 }
 
+/* The kernel's log, opened as root at the start (reading it needs
+ * CAP_SYSLOG at open when dmesg_restrict is set) and kept: the kernel says
+ * there when audit loses records ("audit: audit_lost=N ..."), which is
+ * the only sign of it the recorder can see without CAP_AUDIT_CONTROL
+ * (docs/EVIDENCE.md §5). One recorder per process: file scope. */
+static int kmsg_fd = -1;
+static uint64_t kmsg_checked_ms, audit_lost_start, audit_lost_noted, audit_lost_note_ms;
+static bool audit_lost_known;
+
+static void kmsg_open(void) {
+        kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (kmsg_fd >= 0 && lseek(kmsg_fd, 0, SEEK_END) < 0) {
+                close(kmsg_fd);
+                kmsg_fd = -1;
+        }
+}
+
+/* Reads what the kernel logged since the last look (at most every 250 ms)
+ * and notes audit losses: a note record, the journal, auditd. */
+static void audit_loss_check(struct lb_recorder *r) {
+        uint64_t now = lb_mono_ms(), lost = 0;
+        bool any = false;
+        char buf[2048];
+
+        if (kmsg_fd < 0 || now - kmsg_checked_ms < 250)
+                return;
+        kmsg_checked_ms = now;
+        for (int i = 0; i < 4096; i++) {
+                ssize_t n = read(kmsg_fd, buf, sizeof(buf) - 1);
+                const char *p;
+                if (n < 0 && errno == EPIPE)
+                        continue; /* overwritten before we read it: go on */
+                if (n <= 0)
+                        break;
+                buf[n] = '\0';
+                p = strstr(buf, ";audit: ");
+                if (!p)
+                        continue;
+                p += 8;
+                if (strneq(p, "audit_lost=", 11)) {
+                        uint64_t v = strtoull(p + 11, NULL, 10);
+                        any = true;
+                        lost = MAX(lost, v);
+                } else if (strneq(p, "backlog limit exceeded", 22) ||
+                           strneq(p, "rate limit exceeded", 19) || strneq(p, "audit_backlog=", 14))
+                        any = true;
+        }
+        if (!any || (lost > 0 && lost <= audit_lost_noted))
+                return;
+        if (lost == 0 && now - audit_lost_note_ms < 5000)
+                return;
+        {
+                uint64_t since = audit_lost_known && lost > audit_lost_start ? lost - audit_lost_start : 0;
+                _cleanup_free_ char *t = NULL, *op = NULL, *m = NULL;
+
+                t = lost > 0 ? lb_asprintf("the kernel's audit lost records during this session "
+                                           "(audit_lost=%" PRIu64 "%s%" PRIu64 " since it started): "
+                                           "commands may be missing from this recording",
+                                           lost, audit_lost_known ? ", " : "", since)
+                             : strdup("the kernel's audit lost records during this session "
+                                      "(backlog or rate limit): commands may be missing from "
+                                      "this recording");
+                if (lost > 0)
+                        audit_lost_noted = lost;
+                audit_lost_note_ms = now;
+                if (!t)
+                        return;
+                (void) emit_text(r, "note", t);
+                log_warning("session %s: %s", r->rs.session, t);
+                op = lb_audit_value(r->rs.operator_);
+                m = op ? lb_asprintf("op=lockbox-record-audit-lost lockbox_request=%s "
+                                     "lockbox_session=%s lockbox_operator=%s audit_lost=%" PRIu64,
+                                     r->rs.request, r->rs.session, op, lost)
+                       : NULL;
+                if (m)
+                        audit_user(m, false);
+        }
+}
+
+/* The kernel audit's count of records it lost (backlog full, rate limit,
+ * no memory) and its backlog settings, read while the recorder is still
+ * root: AUDIT_GET needs CAP_AUDIT_CONTROL, which the recorder gives up (a
+ * recorder that could change audit rules or disable audit would be too much
+ * to leave in a process that parses the operator's bytes). It goes into the
+ * start record as the anchor a privileged reader compares with the counter
+ * at the end (docs/EVIDENCE.md §5). NULL when it cannot be read. */
+static json_t *audit_status_json(void) {
+        struct audit_reply rep = {};
+        json_t *o = NULL;
+        int fd = audit_open();
+
+        if (fd < 0)
+                return NULL;
+        if (audit_request_status(fd) > 0)
+                for (int i = 0; i < 8 && !o; i++) {
+                        int k = audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0);
+                        if (k <= 0 || rep.type == NLMSG_ERROR)
+                                break;
+                        if (rep.type == AUDIT_GET && rep.status) {
+                                audit_lost_start = audit_lost_noted = rep.status->lost;
+                                audit_lost_known = true;
+                        }
+                        if (rep.type == AUDIT_GET && rep.status)
+                                o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "lost",
+                                              (json_int_t) rep.status->lost, "backlog",
+                                              (json_int_t) rep.status->backlog, "backlog_limit",
+                                              (json_int_t) rep.status->backlog_limit,
+                                              "backlog_wait_time",
+                                              (json_int_t) rep.status->backlog_wait_time,
+                                              "enabled", (json_int_t) rep.status->enabled);
+                }
+        audit_close(fd);
+        return o;
+}
+
 static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short rows) {
         _cleanup_free_ char *now = time_ms_now();
         const char *term = r->term;
@@ -270,6 +473,11 @@ static int emit_start(struct lb_recorder *r, unsigned short cols, unsigned short
                                                ? json_string(term) : json_null());
         json_object_set_new(o, "recorder", json_string(PACKAGE_VERSION));
         json_object_set_new(o, "cmd_source", json_string(r->cmd_source));
+        {
+                json_t *a = audit_status_json();
+                json_object_set_new(o, "audit", a ? a : json_null());
+                kmsg_open(); /* as root, with the status: losses are counted from here */
+        }
         k = emit(r, o);
         json_decref(o);
         return k;
@@ -714,11 +922,13 @@ static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name
                                 break;
                         n += m;
                 }
-        /* evidence first, then the operator sees it */
+        /* evidence first, then the operator sees it (not after a refusal) */
         if ((r->interactive ? emit_io(r, "out", "tty", buf, (size_t) n, false)
                             : emit_capped(r, stream, "out", name, buf, (size_t) n)) < 0)
                 return -EIO;
-        (void) write_wait(to, buf, (size_t) n);
+        if (!refused(r))
+                (void) write_wait(to, buf, (size_t) n);
+        audit_loss_check(r);
         return 1;
 }
 
@@ -727,10 +937,41 @@ struct pending {
         size_t len, off;
 };
 
+/* Records a non-interactive command's stdin and says how much of it may
+ * reach the command: what is recorded, nothing past the cap (a session
+ * whose input is past output_cap ends), and nothing when the first bytes
+ * are an sftp client's and the host does not allow sftp. -EIO when the
+ * evidence cannot be written. */
+static ssize_t stdin_allowed(struct lb_recorder *r, const char *buf, size_t n) {
+        uint64_t cap = r->conf->output_cap, done = r->recorded[LB_STREAM_STDIN];
+        uint64_t room = done >= cap ? 0 : cap - done;
+
+        if (!r->conf->allow_sftp && done == 0 && lb_sftp_init_seen(buf, n)) {
+                if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, n) < 0)
+                        return -EIO;
+                refuse(r, "sftp", "sftp is not allowed on this host (allow_sftp = no): an sftp "
+                                  "client spoke, the session is ended");
+                return 0;
+        }
+        if ((uint64_t) n > room) {
+                _cleanup_free_ char *t = NULL;
+                if (room > 0 && emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, (size_t) room) < 0)
+                        return -EIO;
+                r->truncated[LB_STREAM_STDIN] = true;
+                t = lb_asprintf("the command's input passed the recording cap (output_cap = %" PRIu64
+                                " bytes): input that cannot be recorded is not passed on, the "
+                                "session is ended", cap);
+                refuse(r, "input_cap", t ? t : "input past the recording cap: the session is ended");
+                return (ssize_t) room;
+        }
+        if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, n) < 0)
+                return -EIO;
+        return (ssize_t) n;
+}
+
 static int relay_in(struct lb_recorder *r, struct pending *pend, bool *eof) {
         static char buf[IO_BUF];
         ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-        bool masked = false;
 
         if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR)
@@ -744,12 +985,19 @@ static int relay_in(struct lb_recorder *r, struct pending *pend, bool *eof) {
         }
         if (r->interactive) {
                 struct termios t;
+                bool no_echo = false;
                 if (tcgetattr(r->pty, &t) == 0)
-                        masked = lb_rec_input_masked(&t);
-                if (emit_io(r, "in", "tty", buf, (size_t) n, masked) < 0)
+                        no_echo = lb_rec_input_masked(&t);
+                if ((no_echo ? emit_in_no_echo(r, buf, (size_t) n)
+                             : emit_io(r, "in", "tty", buf, (size_t) n, false)) < 0)
                         return -EIO;
-        } else if (emit_capped(r, LB_STREAM_STDIN, "in", "stdin", buf, (size_t) n) < 0)
-                return -EIO;
+        } else {
+                n = (ssize_t) stdin_allowed(r, buf, (size_t) n);
+                if (n < 0)
+                        return -EIO;
+        }
+        if (n == 0 || refused(r))
+                return 0; /* nothing reaches the command past a refusal */
         pend->p = malloc((size_t) n);
         if (!pend->p)
                 return -ENOMEM;

@@ -213,7 +213,7 @@ static int flush_stream(FILE *f, uint64_t t, const char *type, struct lb_buf *pe
         return 0;
 }
 
-int lb_asciicast_export(struct lb_recording *r, bool sanitize, FILE *f) {
+int lb_asciicast_export(struct lb_recording *r, bool sanitize, bool reveal_hidden, FILE *f) {
         struct lb_buf out = {}, in = {};
         json_auto_t *header = NULL, *env = NULL;
         _cleanup_free_ char *hdr = NULL, *title = NULL;
@@ -275,6 +275,8 @@ int lb_asciicast_export(struct lb_recording *r, bool sanitize, FILE *f) {
                 }
                 if (!streq(rec->kind, "out") && !streq(rec->kind, "in"))
                         continue;
+                if (!reveal_hidden && lb_rec_hidden_input(rec))
+                        continue; /* typed with echo off: shown only when asked */
                 if (lb_rec_data(rec, &data, &len) < 0)
                         continue; /* masked input has no data */
                 stream = lb_json_str(rec->obj, "stream");

@@ -28,5 +28,6 @@ int lb_asciicast_string(struct lb_buf *b, const void *p, size_t n, bool carry, s
 int lb_asciicast_unescape(const char *s, size_t len, struct lb_buf *out);
 
 /* Writes the whole recording as asciicast v2 to f; with sanitize, output
- * passes through the terminal sanitizer (replay-sanitize.h) first. */
-int lb_asciicast_export(struct lb_recording *r, bool sanitize, FILE *f);
+ * passes through the terminal sanitizer (replay-sanitize.h) first. Input
+ * typed with echo off is left out unless reveal_hidden. */
+int lb_asciicast_export(struct lb_recording *r, bool sanitize, bool reveal_hidden, FILE *f);

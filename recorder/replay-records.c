@@ -533,6 +533,23 @@ json_t *lb_session_info_to_json(const struct lb_session_info *i) {
 
 /* ---- payloads ---- */
 
+bool lb_rec_hidden_input(const struct lb_rec *rec) {
+        return streq(rec->kind, "in") && json_is_false(json_object_get(rec->obj, "echo"));
+}
+
+json_t *lb_rec_masked_copy(const struct lb_rec *rec) {
+        json_t *o = json_copy(rec->obj);
+
+        if (!o)
+                return NULL;
+        (void) json_object_del(o, "data");
+        if (json_object_set_new(o, "masked", json_true()) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
 int lb_rec_data(const struct lb_rec *rec, unsigned char **ret, size_t *ret_len) {
         const char *d = lb_json_str(rec->obj, "data");
 

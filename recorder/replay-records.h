@@ -108,6 +108,15 @@ void lb_session_info_done(struct lb_session_info *i);
 void lb_session_info_add(struct lb_session_info *i, json_t *rec);
 json_t *lb_session_info_to_json(const struct lb_session_info *i);
 
+/* Input typed while the terminal did not echo it ("echo": false, with the
+ * data: passwords, or a command line an operator hid). Readers mask it
+ * unless the auditor asks (--reveal-hidden-input). Records of recorders
+ * before this carry "masked": true and no data at all. */
+bool lb_rec_hidden_input(const struct lb_rec *rec);
+/* A copy of a hidden input record without its data ("masked": true
+ * added); its hash no longer matches (said where it is used). */
+json_t *lb_rec_masked_copy(const struct lb_rec *rec);
+
 /* Decoded payload of out/in records: the exact bytes. */
 int lb_rec_data(const struct lb_rec *rec, unsigned char **ret, size_t *ret_len);
 /* A cmd record's argv, decoded (NULL-terminated vector of byte strings with

@@ -37,7 +37,8 @@ def summary(recs):
     end = [r for r in recs if r["kind"] == "end"]
     return {
         "n": len(recs), "kinds": dict(kinds),
-        "masked": sum(1 for r in recs if r.get("masked")),
+        # input typed with echo off: "echo": false (older recorders: "masked")
+        "masked": sum(1 for r in recs if r.get("masked") or r.get("echo") is False),
         "cmd_sources": dict(Counter(r["source"] for r in cmds)),
         "argv": [[base64.b64decode(a).decode("utf-8", "replace") for a in r["argv"]] for r in cmds],
         "end": end[-1] if end else None,

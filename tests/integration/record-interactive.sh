@@ -54,8 +54,15 @@ lb_pass "interactive: 64 KiB random blob recorded byte-exact, chain verifies, sp
 
 jq -e '.masked >= 1' <<<"$SUM" >/dev/null || lb_fail "no masked input: $SUM"
 python3 "$CHECK" stream "$SPOOL" tty in >"$LB_TMP/typed"
-grep -q "hunter2" "$LB_TMP/typed" && lb_fail "the password is in the recorded input"
 grep -q "sha256sum blob" "$LB_TMP/typed" || lb_fail "typed command not in the input stream"
+# typed with echo off: recorded, marked echo false (readers mask it), never unmarked
+python3 - "$SPOOL" <<'PY' || lb_fail "the password is not recorded as input typed with echo off"
+import base64, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if '"kind":"in"' in l]
+off = b"".join(base64.b64decode(r["data"]) for r in recs if r.get("echo") is False)
+on = b"".join(base64.b64decode(r["data"]) for r in recs if r.get("echo") is not False and "data" in r)
+assert b"hunter2" in off and b"hunter2" not in on
+PY
 jq -e 'any(.resize[]; . == [132,43])' <<<"$SUM" >/dev/null || lb_fail "no resize record: $SUM"
 lb_pass "input: typed commands recorded, password masked; resize recorded"
 

@@ -114,6 +114,8 @@ grep -q "^WARNING: 3 untrusted journal entries claim session $REAL, ignored" <<<
 "$R" verify --json "$REAL" | jq -e '.ok == true and .count == 4 and .untrusted_entries == 3' >/dev/null ||
     lb_fail "verify --json: $("$R" verify --json "$REAL")"
 "$R" commands "$REAL" | grep -q "rm -rf" && lb_fail "commands shows a forged input"
+"$R" commands "$REAL" 2>&1 >/dev/null | grep -q "WARNING: 3 untrusted journal entries claim session $REAL" ||
+    lb_fail "commands does not warn of the claim"
 if "$R" verify "$FAKE2" >/dev/null 2>&1; then lb_fail "a plainly forged session verifies"; fi
 lb_pass "claims on a real session and plain forgeries are reported, not taken"
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 
@@ -64,6 +65,10 @@ START_TEST(test_audit_exec) {
         ck_assert_int_eq(c->ppid, 1200);
         ck_assert_int_eq(c->uid, 1001);
         ck_assert_str_eq(c->exe, "/usr/bin/ls");
+        ck_assert(c->has_inode);
+        ck_assert_uint_eq(c->inode, 1234);
+        ck_assert_uint_eq(c->dev_major, 8);
+        ck_assert_uint_eq(c->dev_minor, 1);
         ck_assert_str_eq(c->cwd, "/home/vendor");
         ck_assert_uint_eq(c->argc, 4);
         ck_assert_str_eq(c->argv[0], "ls");
@@ -344,6 +349,78 @@ START_TEST(test_sftp) {
 }
 END_TEST
 
+/* What ran is judged by the exec, not the command's text: a file named
+ * sftp-server anywhere, or the same file as a known server under another
+ * name (a symlink, relative names from the process's cwd). */
+START_TEST(test_sftp_by_exec) {
+        char dir[] = "/tmp/lbx-sftp-XXXXXX", *argv0 = (char *) "x";
+        size_t l0 = 1;
+        _cleanup_free_ char *server = NULL, *link = NULL, *other = NULL;
+        const char *known[2] = { NULL, NULL };
+        struct lb_cmd c = { .argv = &argv0, .argv_len = &l0, .argc = 1 };
+        int fd;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        server = lb_asprintf("%s/the-server", dir);
+        link = lb_asprintf("%s/innocent", dir);
+        other = lb_asprintf("%s/other", dir);
+        fd = open(server, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        fd = open(other, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(symlink(server, link), 0);
+        known[0] = server;
+
+        c.exe = (char *) "/usr/lib/openssh/sftp-server";
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "/home/op/bin/sftp-server"; /* by name, wherever */
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = link; /* the known server under another name */
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "innocent"; /* relative: from the process's cwd */
+        c.cwd = dir;
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        c.cwd = (char *) "/";
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        c.exe = other;
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        c.exe = (char *) "/usr/bin/env"; /* the text "env .../sftp-server" is not what ran */
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        {
+                /* by the inode the kernel's record names, whatever the path
+                 * (one the recorder cannot read, or gone) */
+                struct stat st;
+                ck_assert_int_eq(stat(server, &st), 0);
+                c.exe = (char *) "/nonexistent/private/tool";
+                c.has_inode = true;
+                c.inode = st.st_ino;
+                c.dev_major = major(st.st_dev);
+                c.dev_minor = minor(st.st_dev);
+                ck_assert(lb_cmd_is_sftp_server(&c, known));
+                c.inode = st.st_ino + 1;
+                ck_assert(!lb_cmd_is_sftp_server(&c, known));
+                c.has_inode = false;
+        }
+        c.exe = NULL; /* the proc connector without exe: argv[0] */
+        ck_assert(!lb_cmd_is_sftp_server(&c, known));
+        argv0 = (char *) "/usr/lib/openssh/sftp-server";
+        l0 = strlen(argv0);
+        ck_assert(lb_cmd_is_sftp_server(&c, known));
+        ck_assert(lb_cmd_is_sftp_server(&(struct lb_cmd) { .exe = (char *) "sftp-server" }, NULL));
+
+        /* an sftp client's first packet: SSH_FXP_INIT, version 3 */
+        ck_assert(lb_sftp_init_seen("\0\0\0\x05\x01\0\0\0\x03", 9));
+        ck_assert(!lb_sftp_init_seen("\0\0\0\x05\x01\0\0\0", 8));
+        ck_assert(!lb_sftp_init_seen("ls -l\nexit\n", 11));
+        unlink(link);
+        unlink(server);
+        unlink(other);
+        rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_warnings) {
         unsigned w = 0;
         uint64_t d = 100 * 60 * 1000;
@@ -598,6 +675,7 @@ int main(void) {
         tcase_add_test(tc, test_masking);
         tcase_add_test(tc, test_sftp);
         tcase_add_test(tc, test_warnings);
+        tcase_add_test(tc, test_sftp_by_exec);
         tcase_add_test(tc, test_session_record);
         tcase_add_test(tc, test_message_ids);
         suite_add_tcase(s, tc);

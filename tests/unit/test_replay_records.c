@@ -329,7 +329,7 @@ START_TEST(test_asciicast_export) {
                 json_decref(o);
         }
         f = open_memstream(&buf, &blen);
-        ck_assert_int_eq(lb_asciicast_export(&rec, false, f), 0);
+        ck_assert_int_eq(lb_asciicast_export(&rec, false, false, f), 0);
         fclose(f);
         ck_assert_ptr_nonnull(strstr(buf, "\"version\":2"));
         ck_assert_ptr_nonnull(strstr(buf, "[0.000, \"o\", \"a\"]"));
