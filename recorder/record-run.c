@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <libaudit.h>
 #include <poll.h>
@@ -408,12 +409,22 @@ int lb_rec_setup(struct lb_recorder *r) {
                 (void) fcntl(r->pty, F_SETFL, O_NONBLOCK);
 
         {
-                /* the journal's group, to read our entries back */
+                /* the service user's own groups (lockbox-clients: the broker's
+                 * socket), and the journal's group, to read our entries back */
                 struct group *jg = getgrnam("systemd-journal");
-                gid_t groups[1];
+                struct passwd *pw = getpwuid(r->rec_uid);
+                gid_t groups[32];
+                int n = (int) ELEMENTSOF(groups) - 1;
                 size_t ng = 0;
-                if (jg)
-                        groups[ng++] = jg->gr_gid;
+                if (pw && getgrouplist(pw->pw_name, r->rec_gid, groups, &n) >= 0)
+                        ng = (size_t) n;
+                if (jg) {
+                        bool have = false;
+                        for (size_t i = 0; i < ng; i++)
+                                have = have || groups[i] == jg->gr_gid;
+                        if (!have)
+                                groups[ng++] = jg->gr_gid;
+                }
                 k = lb_rec_drop_to_service(r->rec_uid, r->rec_gid, groups, ng);
         }
         if (k < 0) {
