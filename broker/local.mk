@@ -27,9 +27,12 @@ dist_noinst_SCRIPTS += tests/integration/lib-broker.sh
 # Unit tests (Check; no root, no network): lifecycle with an injected clock,
 # and the calls over a real SQLite file.
 check_PROGRAMS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
-	tests/unit/test_broker_text
+	tests/unit/test_broker_text tests/unit/test_broker_limits
 TESTS += tests/unit/test_broker_lifecycle tests/unit/test_broker_store \
-	tests/unit/test_broker_text
+	tests/unit/test_broker_text tests/unit/test_broker_limits
+tests_unit_test_broker_limits_SOURCES = tests/unit/test_broker_limits.c
+tests_unit_test_broker_limits_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
+tests_unit_test_broker_limits_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)
 tests_unit_test_broker_text_SOURCES = tests/unit/test_broker_text.c
 tests_unit_test_broker_text_CFLAGS = $(LB_CHECK_CFLAGS) -I$(top_srcdir)/broker
 tests_unit_test_broker_text_LDADD = broker/liblockbox-broker.la $(LB_CHECK_LIBS)

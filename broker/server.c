@@ -523,7 +523,8 @@ static void connection_notify(void *cls, struct MHD_Connection *conn, void **soc
                 /* TLS, or (unix) an entry given up as lost because STARTED
                  * came very late: uncounted, but under a deadline */
                 if (!h->tcp)
-                        log_warning("unix: a connection started late, with no entry");
+                        log_warning("unix: a connection (fd %d) started late, with no entry",
+                                    ci->connect_fd);
                 e = calloc(1, sizeof(*e));
                 if (e) {
                         e->fd = ci->connect_fd;
@@ -651,9 +652,10 @@ static void reap(struct lb_server *h, uint64_t now) {
         for (e = h->conns; e; e = next) {
                 next = e->next;
                 if (!e->started) {
-                        if (now - e->since_ms > lost_after) {
-                                log_warning("unix: gave up a connection MHD did not start within %" PRIu64 " ms",
-                                            lost_after);
+                        /* (an entry made after `now` was read is not old) */
+                        if (now > e->since_ms && now - e->since_ms > lost_after) {
+                                log_warning("unix: gave up a connection (fd %d) MHD did not "
+                                            "start within %" PRIu64 " ms", e->fd, lost_after);
                                 conn_drop(h, e); /* its fd may be closed: never touch it */
                         }
                         continue;

@@ -85,12 +85,17 @@ char *lb_text_clean(const char *s) {
         for (size_t i = 0; i < len;) {
                 unsigned char c = (unsigned char) s[i];
                 size_t n = lb_utf8_seq(s + i, len - i);
-                if (n == 0 || c < 0x20 || c == 0x7F) {
-                        out[o++] = '\\';
-                        out[o++] = 'x';
-                        out[o++] = hex[c >> 4];
-                        out[o++] = hex[c & 15];
-                        i++;
+                /* C1 controls (U+0080..U+009F, e.g. CSI) act on terminals too */
+                bool c1 = n == 2 && c == 0xC2 && (unsigned char) s[i + 1] < 0xA0;
+                if (n == 0 || c < 0x20 || c == 0x7F || c1) {
+                        for (size_t k = 0; k < (c1 ? 2 : 1); k++) {
+                                unsigned char b = (unsigned char) s[i + k];
+                                out[o++] = '\\';
+                                out[o++] = 'x';
+                                out[o++] = hex[b >> 4];
+                                out[o++] = hex[b & 15];
+                        }
+                        i += c1 ? 2 : 1;
                         continue;
                 }
                 memcpy(out + o, s + i, n);

@@ -22,6 +22,7 @@ const char *lb_text_cut(const char *s, size_t max, char *buf, size_t size);
 #define LB_TEXT_CUT(s, max) lb_text_cut((s), (max), (char[(max) + 4]){ 0 }, (max) + 4)
 
 /* A malloc'd copy of s that is valid UTF-8 without control characters:
- * every byte that is not part of a valid sequence, and every C0 control and
- * DEL, becomes the four characters \xNN. NULL only when out of memory. */
+ * every byte that is not part of a valid sequence, and every byte of a C0
+ * control, DEL or C1 control, becomes the four characters \xNN. NULL only
+ * when out of memory. */
 char *lb_text_clean(const char *s);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <libaudit.h>
 #include <poll.h>

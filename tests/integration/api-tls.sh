@@ -180,4 +180,46 @@ tid=$(jq -r '.tokens[]|select(.principal=="tls-op3")|.id' <<<"$(curl -s --cacert
 WHAT="token revoke (admin, lockboxctl)"; tctl_want 0 "$TADM" token revoke "$tid"
 WHAT="revoked token"; api_tls "$LB_TMP/op3.token" GET /v1/requests; want 401 unauthorized
 
+# ---------------------------------------------------------------- limits over TLS
+# each token has its own allowance of calls a minute; past it, a JSON 429,
+# and other tokens (a host's) are not touched
+echo "max_requests_per_minute = 5" >>"$LB_BROKER_CONF"
+echo "max_connections_per_ip = 4" >>"$LB_BROKER_CONF"
+lb_restart_broker
+for i in 1 2 3 4 5; do
+    WHAT="approver call $i of 5"; api_tls "$TAP" GET /v1/requests; want 200
+done
+WHAT="approver call 6 of 5"; api_tls "$TAP" GET /v1/requests; want 429 too_many max_requests_per_minute
+WHAT="host token, not limited by the approver's calls"; api_tls "$TWEB1" GET "/v1/access?host=web1&user=vendor"; want 200
+# more connections from one address than max_connections_per_ip: the extra
+# ones are closed, the address's first ones still answer
+python3 - "$LB_TLS_PORT" <<'PY' || lb_fail "per-address limit or request_timeout not enforced on TLS (exit $?)"
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+time.sleep(0.5)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(3)
+try:
+    closed = extra.recv(1) == b""   # TLS expects our hello: only a close ends it
+except (ConnectionResetError, BrokenPipeError):
+    closed = True
+except socket.timeout:
+    closed = False
+if not closed:
+    sys.exit(1)
+# the ones let in never send a TLS hello: cut after request_timeout (5 s),
+# not the 30 s idle timeout
+t0 = time.monotonic()
+held[0].settimeout(25)
+try:
+    held[0].recv(1)
+except OSError:
+    pass
+waited = time.monotonic() - t0
+print("# an idle TLS connection was closed after %.1f s" % (waited + 1.0))
+sys.exit(0 if waited < 12 else 2)
+PY
+lb_pass "a fifth connection from one address is closed (max_connections_per_ip = 4); idle ones are cut after request_timeout"
+
 lb_pass "api-tls: all checks"

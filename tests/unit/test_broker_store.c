@@ -500,6 +500,33 @@ START_TEST(test_conf_setter) {
         ck_assert_int_eq(lb_broker_conf_set(&c, "pending_ttl", "2d"), 0);
         ck_assert_uint_eq(c.policy.pending_ttl, 2 * 86400);
         ck_assert_int_eq(lb_broker_conf_set(&c, "max_duration", "8h"), 0);
+        /* the socket: a group and a mode that keeps others out by default */
+        ck_assert_str_eq(c.socket_group, "lockbox-clients");
+        ck_assert_uint_eq(c.socket_mode, 0660);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_mode", "0600"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_mode", "0777"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_mode", "0060"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_mode", "1660"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_mode", "rw"), -EINVAL);
+        ck_assert_uint_eq(c.socket_mode, 0600);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "socket_group", "none"), 0);
+        ck_assert_ptr_null(c.socket_group);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "request_timeout", "61s"), -ERANGE);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "request_timeout", "2s"), 0);
+        ck_assert_uint_eq(c.request_timeout, 2);
+        ck_assert_uint_eq(c.max_per_uid, 16);
+        ck_assert_uint_eq(c.reserved_connections, 32);
+        ck_assert_int_eq(lb_broker_conf_check(&c, &d), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_connections_per_uid", "250"), 0);
+        ck_assert_int_eq(lb_broker_conf_check(&c, &d), -EINVAL); /* more than 256 - 32 */
+        free(d);
+        d = NULL;
+        ck_assert_int_eq(lb_broker_conf_set(&c, "max_connections_per_uid", "16"), 0);
+        ck_assert_int_eq(lb_broker_conf_set(&c, "reserved_connections", "256"), 0);
+        ck_assert_int_eq(lb_broker_conf_check(&c, &d), -EINVAL);
+        free(d);
+        d = NULL;
+        ck_assert_int_eq(lb_broker_conf_set(&c, "reserved_connections", "32"), 0);
         ck_assert_int_eq(lb_broker_conf_set(&c, "webhook", "http://127.0.0.1:1/a"), 0);
         ck_assert_int_eq(lb_broker_conf_set(&c, "webhook", "http://127.0.0.1:2/b, http://127.0.0.1:3/c"), 0);
         ck_assert_uint_eq(lb_strv_length(c.webhooks), 3);
