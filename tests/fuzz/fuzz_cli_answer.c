@@ -4,7 +4,8 @@
  * broker that may lie. Byte 0 picks the view. Checks:
  *  - every view prints without a terminal control besides '\n' (a request's
  *    reason or a host name cannot move the approver's cursor, retitle the
- *    window or hide text);
+ *    window or hide text) and without the invisible characters display.h
+ *    escapes (bidi controls, zero-width ones), which reorder what is read;
  *  - the audit chain check never calls a trail OK that it found a problem in. */
 #include "config.h"
 
@@ -15,10 +16,32 @@
 
 #define NOW 1795341600
 
+/* The characters display.h promises to escape: they print nothing but
+ * reorder or hide the text around them (bidi controls, zero-width ones). */
+static bool invisible(uint32_t c) {
+        return (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
+               (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || c == 0x061C ||
+               (c >= 0xFFF9 && c <= 0xFFFB);
+}
+
 static void check_output(char *text, size_t len, const char *view) {
+        const unsigned char *p = (const unsigned char *) text;
         long bad = fuzz_term_unsafe(text, len, "\n");
+
         FUZZ_CHECK(bad < 0, "%s printed control byte 0x%02x at %ld: %.*s", view,
                    (unsigned char) text[bad], bad, (int) MIN(len, (size_t) 400), text);
+        for (size_t i = 0; i < len; i++) {
+                uint32_t c;
+                if (p[i] >= 0xd8 && p[i] <= 0xdf && i + 1 < len)
+                        c = (uint32_t) (p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f);
+                else if (p[i] >= 0xe0 && p[i] <= 0xef && i + 2 < len)
+                        c = (uint32_t) (p[i] & 0x0f) << 12 | (uint32_t) (p[i + 1] & 0x3f) << 6 |
+                            (p[i + 2] & 0x3f);
+                else
+                        continue;
+                FUZZ_CHECK(!invisible(c), "%s printed invisible U+%04X at %zu: %.*s", view, c, i,
+                           (int) MIN(len, (size_t) 400), text);
+        }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
