@@ -128,13 +128,18 @@ if [[ "$OUT" != *"agent=[]"* ]] || [[ "$OUT" == *sock=* ]]; then lbb_bad "agent 
 if [[ "$OUT" != *"display=[]"* ]]; then lbb_bad "X11 forwarding: $OUT"; else lb_pass "ssh -Y: no DISPLAY"; fi
 if lb_sshd_listening 6010; then lbb_bad "X11 forwarding: something listens on 6010"; fi
 
-# 7. tun device (-w): a persistent tun7 that the operator may open (else sshd,
-#    running as the operator, could not open /dev/net/tun and the check would
-#    be blind) gets no carrier, i.e. no process attaches to it
+# 7. tun device (-w): a persistent tun7 that the operator may open gets no
+#    carrier, i.e. no process attaches to it. sshd opens the device as the
+#    operator: /dev/net/tun gets Debian's usual mode 0666 for the check (else
+#    it could never open and the check would be blind)
 lbr_key
+TUNMODE=$(stat -c %a /dev/net/tun)
+chmod 0666 /dev/net/tun
+lb_defer "chmod $TUNMODE /dev/net/tun"
 ip link del tun7 2>/dev/null || true
 ip tuntap add dev tun7 mode tun user lbxrvendor || lb_fail "cannot make tun7"
 lb_defer "ip link del tun7"
+ip link set tun7 up
 [ "$(cat /sys/class/net/tun7/carrier 2>/dev/null || echo 0)" != 1 ] || lb_fail "tun7 has a carrier before the test"
 LBB_TIMEOUT=20 lbb_ssh -w 6:7 -o Tunnel=point-to-point 127.0.0.1 "sleep 4" \
     >/dev/null 2>"$LB_TMP/tun.err" &
