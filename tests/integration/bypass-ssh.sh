@@ -4,7 +4,8 @@
 # an approved operator tries the known ways to act beside the recorder:
 # commands with and without a terminal, ssh -N, ControlMaster multiplexing
 # (a second session over one connection, -O forward), -W, local, remote,
-# dynamic and unix-socket forwarding, agent and X11 forwarding, tun (-w).
+# dynamic and unix-socket forwarding, agent and X11 forwarding, tun (-w), a
+# -N connection held open past a revocation.
 # Each check asserts the effect: a command's marker file exists only when a
 # spool holds its exec, a forward carries no bytes, no device appears.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -79,6 +80,24 @@ lbb_ssh -S "$CS" -O forward -R "$RP:127.0.0.1:$SP" 127.0.0.1 >/dev/null 2>&1 || 
 sleep 0.5
 if lb_sshd_listening "$RP"; then lbb_bad "mux -O forward -R: port $RP listens on the host"; else lb_pass "mux -O forward -R: nothing listens"; fi
 lbb_ssh -S "$CS" -O exit 127.0.0.1 >/dev/null 2>&1 || true
+lb_stop_pid "$master"
+
+# a connection held open with -N from inside the window, its first session
+# asked for after the request was revoked
+lbr_key
+CS2=$LB_TMP/mux2.sock
+lbb_ssh -M -S "$CS2" -N 127.0.0.1 2>"$LB_TMP/master2.err" &
+master=$!
+lb_defer "lb_stop_pid $master"
+lb_wait_for 100 lbb_ssh -S "$CS2" -O check 127.0.0.1 || lb_fail "mux master 2 did not come up: $(cat "$LB_TMP/master2.err")"
+lb_req_revoke lbxrappr "$R"
+LBB_TIMEOUT=20 lbb_ssh -S "$CS2" 127.0.0.1 "/usr/bin/touch $M/mux-revoked" >/dev/null 2>&1 || true
+if [ -e "$M/mux-revoked" ]; then
+    lbb_bad "mux: a -N connection from inside the window opened a session after the revocation"
+else
+    lb_pass "mux: a session over a -N connection held past the revocation: nothing ran"
+fi
+lbb_ssh -S "$CS2" -O exit 127.0.0.1 >/dev/null 2>&1 || true
 lb_stop_pid "$master"
 
 # 4. -W (stdio forwarding) to the host's own sshd
