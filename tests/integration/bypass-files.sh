@@ -65,7 +65,7 @@ sftp_try() { # what [sftp options...]
     if [ -e "$LB_TMP/got" ] || [ -e "$M/put" ]; then
         lbb_bad "$what: a file moved with allow_sftp = no ($(ls "$LB_TMP/got" "$M/put" 2>/dev/null | tr '\n' ' '))"
     else
-        lb_pass "$what: nothing moved ($(grep -v '^Warning' "$LB_TMP/sftp.out" | grep -m1 -i 'lockbox\|closed\|fail\|denied\|not allowed' || true))"
+        lb_pass "$what: nothing moved ($(grep -v '^Warning' "$LB_TMP/sftp.out" | grep -m1 -i 'not allowed\|refused\|closed\|denied\|fail' || true))"
     fi
     rm -f "$LB_TMP/got" "$M/put"
 }

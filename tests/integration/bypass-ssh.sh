@@ -4,7 +4,8 @@
 # an approved operator tries the known ways to act beside the recorder:
 # commands with and without a terminal, ssh -N, ControlMaster multiplexing
 # (a second session over one connection, -O forward), -W, local, remote,
-# dynamic and unix-socket forwarding, agent and X11 forwarding, tun (-w).
+# dynamic and unix-socket forwarding, agent and X11 forwarding, tun (-w), a
+# -N connection held open past a revocation.
 # Each check asserts the effect: a command's marker file exists only when a
 # spool holds its exec, a forward carries no bytes, no device appears.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -81,6 +82,24 @@ if lb_sshd_listening "$RP"; then lbb_bad "mux -O forward -R: port $RP listens on
 lbb_ssh -S "$CS" -O exit 127.0.0.1 >/dev/null 2>&1 || true
 lb_stop_pid "$master"
 
+# a connection held open with -N from inside the window, its first session
+# asked for after the request was revoked
+lbr_key
+CS2=$LB_TMP/mux2.sock
+lbb_ssh -M -S "$CS2" -N 127.0.0.1 2>"$LB_TMP/master2.err" &
+master=$!
+lb_defer "lb_stop_pid $master"
+lb_wait_for 100 lbb_ssh -S "$CS2" -O check 127.0.0.1 || lb_fail "mux master 2 did not come up: $(cat "$LB_TMP/master2.err")"
+lb_req_revoke lbxrappr "$R"
+LBB_TIMEOUT=20 lbb_ssh -S "$CS2" 127.0.0.1 "/usr/bin/touch $M/mux-revoked" >/dev/null 2>&1 || true
+if [ -e "$M/mux-revoked" ]; then
+    lbb_bad "mux: a -N connection from inside the window opened a session after the revocation"
+else
+    lb_pass "mux: a session over a -N connection held past the revocation: nothing ran"
+fi
+lbb_ssh -S "$CS2" -O exit 127.0.0.1 >/dev/null 2>&1 || true
+lb_stop_pid "$master"
+
 # 4. -W (stdio forwarding) to the host's own sshd
 lbr_key
 W=$(sleep 3 | LBB_TIMEOUT=15 lbb_ssh -W "127.0.0.1:$SP" 127.0.0.1 2>/dev/null | head -c 8 || true)
@@ -128,13 +147,18 @@ if [[ "$OUT" != *"agent=[]"* ]] || [[ "$OUT" == *sock=* ]]; then lbb_bad "agent 
 if [[ "$OUT" != *"display=[]"* ]]; then lbb_bad "X11 forwarding: $OUT"; else lb_pass "ssh -Y: no DISPLAY"; fi
 if lb_sshd_listening 6010; then lbb_bad "X11 forwarding: something listens on 6010"; fi
 
-# 7. tun device (-w): a persistent tun7 that the operator may open (else sshd,
-#    running as the operator, could not open /dev/net/tun and the check would
-#    be blind) gets no carrier, i.e. no process attaches to it
+# 7. tun device (-w): a persistent tun7 that the operator may open gets no
+#    carrier, i.e. no process attaches to it. sshd opens the device as the
+#    operator: /dev/net/tun gets Debian's usual mode 0666 for the check (else
+#    it could never open and the check would be blind)
 lbr_key
+TUNMODE=$(stat -c %a /dev/net/tun)
+chmod 0666 /dev/net/tun
+lb_defer "chmod $TUNMODE /dev/net/tun"
 ip link del tun7 2>/dev/null || true
 ip tuntap add dev tun7 mode tun user lbxrvendor || lb_fail "cannot make tun7"
 lb_defer "ip link del tun7"
+ip link set tun7 up
 [ "$(cat /sys/class/net/tun7/carrier 2>/dev/null || echo 0)" != 1 ] || lb_fail "tun7 has a carrier before the test"
 LBB_TIMEOUT=20 lbb_ssh -w 6:7 -o Tunnel=point-to-point 127.0.0.1 "sleep 4" \
     >/dev/null 2>"$LB_TMP/tun.err" &

@@ -60,7 +60,7 @@ fault() { # what signal
     else
         lbb_bad "$what: the operator was not told why the session ended (told: $(grep -i lockbox <<<"$err" | tail -n1))"
     fi
-    [ "$sig" = STOP ] && { kill -KILL "$LB_BROKER_PID"; kill -CONT "$LB_BROKER_PID"; BSTOPPED=; }
+    if [ "$sig" = STOP ]; then kill -KILL "$LB_BROKER_PID" 2>/dev/null || true; kill -CONT "$LB_BROKER_PID" 2>/dev/null || true; BSTOPPED=; fi
     lb_wait_for 50 sh -c "! kill -0 $LB_BROKER_PID" || true
     lb_restart_broker
 }

@@ -8,6 +8,7 @@
 #     ran (its marker file exists) is in the spool or the session's journald
 #     entries, the session stopped before its end, and the verifier says
 #     the spool has no end (or the end record says evidence_failure);
+#     the same with a session that only runs commands;
 #  2. full before the login: the login's command does not run.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
@@ -51,11 +52,17 @@ if jq -e '.prefix' <<<"$V" >/dev/null; then
 else
     lbb_bad "spool full: the operator received bytes the spool does not hold ($V)"
 fi
-# every command that ran is in the evidence (spool or the session's journald entries)
-lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$S | grep -q ." || true
-sleep 2
-JCMDS=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$S" LOCKBOX_KIND=cmd | jq -r '.LOCKBOX_ARGV // empty')
-SCMDS=$(python3 - "$SPOOL" <<'PY'
+# every command that ran (its marker exists) is in the evidence: the spool,
+# the session's journald entries or the recorder's AUDIT_USER_CMD records
+AUDIT_LOG=$(awk -F= '/^ *log_file/{gsub(/ /,"",$2); print $2}' /etc/audit/auditd.conf 2>/dev/null)
+AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
+cmds_in_evidence() { # what session spool marker-prefix
+    local what=$1 s=$2 spool=$3 pfx=$4 jcmds scmds ucmds f hex made=0 missing= raw=
+    lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$s | grep -q ." || true
+    sleep 2
+    lb_audit_flush
+    jcmds=$(journalctl --no-pager -a -o json LOCKBOX_SESSION="$s" LOCKBOX_KIND=cmd | jq -r '.LOCKBOX_ARGV // empty')
+    scmds=$(python3 - "$spool" <<'PY'
 import base64, json, sys
 for line in open(sys.argv[1], "rb"):
     try:
@@ -66,29 +73,26 @@ for line in open(sys.argv[1], "rb"):
         print(" ".join(base64.b64decode(a).decode("utf-8", "replace") for a in r["argv"]))
 PY
 )
-# (or in the recorder's AUDIT_USER_CMD records in auditd's log)
-AUDIT_LOG=$(awk -F= '/^ *log_file/{gsub(/ /,"",$2); print $2}' /etc/audit/auditd.conf 2>/dev/null)
-AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
-lb_audit_flush
-UCMDS=$(cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$S" || true)
-made=0 missing= raw=
-for f in "$M"/sf-*; do
-    [ -e "$f" ] || continue
-    made=$((made + 1))
-    hex=$(printf '/usr/bin/touch %s' "$f" | od -An -tx1 | tr -d ' \n')
-    grep -qxF "/usr/bin/touch $f" <<<"$SCMDS" || grep -qxF "/usr/bin/touch $f" <<<"$JCMDS" ||
-        grep -q "cmd=$hex\( \|$\)" <<<"$UCMDS" || {
-        missing="$missing $(basename "$f")"
-        # only the kernel's own EXECVE record, outside the session's evidence?
-        cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=EXECVE' | grep -aqF "a1=\"$f\"" && raw="$raw $(basename "$f")"
-    }
-done
-[ "$made" -gt 0 ] || lb_fail "spool full: no command ran (the check is blind)"
-if [ -z "$missing" ]; then
-    lb_pass "spool full: all $made commands that ran are in the evidence"
-else
-    lbb_bad "spool full: commands that ran are in neither the spool, journald nor the recorder's audit records:$missing (only in the kernel's raw EXECVE records:${raw:- none})"
-fi
+    ucmds=$(cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$s" || true)
+    for f in "$M/$pfx"*; do
+        [ -e "$f" ] || continue
+        made=$((made + 1))
+        hex=$(printf '/usr/bin/touch %s' "$f" | od -An -tx1 | tr -d ' \n')
+        grep -qxF "/usr/bin/touch $f" <<<"$scmds" || grep -qxF "/usr/bin/touch $f" <<<"$jcmds" ||
+            grep -q "cmd=$hex\( \|$\)" <<<"$ucmds" || {
+            missing="$missing $(basename "$f")"
+            # only in the kernel's own EXECVE record, outside the session's evidence?
+            cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=EXECVE' | grep -aqF "a1=\"$f\"" && raw="$raw $(basename "$f")"
+        }
+    done
+    [ "$made" -gt 0 ] || lb_fail "$what: no command ran (the check is blind)"
+    if [ -z "$missing" ]; then
+        lb_pass "$what: all $made commands that ran are in the evidence"
+    else
+        lbb_bad "$what: commands that ran are in neither the spool, journald nor the recorder's audit records:$missing (only in the kernel's raw EXECVE records:${raw:- none})"
+    fi
+}
+cmds_in_evidence "spool full (output and commands)" "$S" "$SPOOL" sf-
 # the verifier notes that the spool stops short
 set +e
 VER=$("$top_builddir/recorder/lockbox-replay" --spool "$SPOOL" verify "$S" 2>&1)
@@ -101,6 +105,16 @@ elif [ "$vrc" != 0 ] && grep -qi 'end' <<<"$VER"; then
 else
     lbb_bad "spool full: neither an end record nor a verifier note (verify rc $vrc: $VER)"
 fi
+
+# 1b. full in mid-session with commands only (each record a command, so the
+#     write that fails is a command's, which has already run)
+rm -f "$SPOOL"
+lbr_key
+LBB_TIMEOUT=120 lbb_ssh 127.0.0.1 "for i in \$(seq 5000); do /usr/bin/touch $M/sc-\$i; done; /usr/bin/touch $M/sc-end" \
+    >/dev/null 2>"$LB_TMP/sc.err" || true
+[ ! -e "$M/sc-end" ] || lbb_bad "spool full (commands only): the session ran to its end without evidence"
+S=$(lbr_session_of "$R")
+cmds_in_evidence "spool full (commands only)" "$S" "$LBR_SPOOL/$S.jsonl" sc-
 
 # 2. full before the login
 dd if=/dev/zero of="$LBR_SPOOL/fill" bs=4k 2>/dev/null || true
