@@ -25,10 +25,12 @@ recorder_lockbox_record_LDADD = $(LB_COMMON_LIBS) $(CAP_LIBS) $(AUDIT_LIBS) \
 check_PROGRAMS += tests/unit/test_record_confine
 TESTS += tests/unit/test_record_confine
 tests_unit_test_record_confine_SOURCES = tests/unit/test_record_confine.c \
-	recorder/record-confine.c recorder/record-confine.h
+	recorder/record-confine.c recorder/record-confine.h \
+	recorder/record-priv.c recorder/record-priv.h $(LB_RECORD_CORE)
 tests_unit_test_record_confine_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/recorder
 tests_unit_test_record_confine_CFLAGS = $(LB_CHECK_CFLAGS) $(SECCOMP_CFLAGS)
-tests_unit_test_record_confine_LDADD = $(LB_CHECK_LIBS) $(SECCOMP_LIBS)
+tests_unit_test_record_confine_LDADD = $(LB_CHECK_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(SYSTEMD_LIBS) \
+	$(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # The integration tests' recorder: the same program, except that it also
 # takes lockbox.conf from beside itself (root-owned, not writable by others)

@@ -210,6 +210,11 @@ int main(int argc, char **argv) {
                 if (!r.command)
                         return refuse("out of memory");
         }
+        /* the operator's shell gets what sshd gave, less what would run code
+         * in it that nobody typed (set from ~/.ssh/environment or SetEnv) */
+        if (lb_rec_env_drop_untyped_code(in.env) > 0)
+                log_notice("session %s: dropped environment variables that run untyped code "
+                           "(LD_*, BASH_ENV, ENV, exported functions, prompts)", r.rs.session);
         r.env = in.env;
         r.inherited = &in;
         r.term = lb_rec_env_get(in.env, "TERM");

@@ -196,6 +196,37 @@ const char *lb_rec_env_get(char *const *env, const char *name) {
         return NULL;
 }
 
+/* Variables that make a shell or the dynamic linker run code nobody typed:
+ * set from ~/.ssh/environment or a client's SetEnv, they would run in every
+ * command of the session without showing in its input. */
+static bool runs_untyped_code(const char *entry) {
+        static const char *const names[] = { "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS",
+                                             "PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS4" };
+        size_t n = strcspn(entry, "=");
+
+        if (strneq(entry, "LD_", 3) || strneq(entry, "BASH_FUNC_", 10))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strlen(names[i]) == n && strneq(entry, names[i], n))
+                        return true;
+        return false;
+}
+
+size_t lb_rec_env_drop_untyped_code(char **env) {
+        size_t dropped = 0, w = 0;
+
+        for (size_t i = 0; env && env[i]; i++) {
+                if (runs_untyped_code(env[i])) {
+                        free(env[i]);
+                        dropped++;
+                } else
+                        env[w++] = env[i];
+        }
+        if (env)
+                env[w] = NULL;
+        return dropped;
+}
+
 int lb_rec_claim_tty(void) {
         struct stat st, now;
         bool is_tty[3] = {};

@@ -42,6 +42,10 @@ int lb_rec_sanitize(struct lb_rec_inherited *ret);
 void lb_rec_inherited_done(struct lb_rec_inherited *in);
 /* The operator's side, still privileged: the limits and umask it came with. */
 void lb_rec_restore_limits(const struct lb_rec_inherited *in);
+/* Removes from env, in place, what would run code in the operator's shell
+ * that nobody typed (LD_*, BASH_ENV, ENV, exported functions, prompt
+ * commands...). Returns how many entries went. */
+size_t lb_rec_env_drop_untyped_code(char **env);
 /* NAME's value in an environment block, or NULL. */
 const char *lb_rec_env_get(char *const *env, const char *name);
 

@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "record-confine.h"
+#include "record-priv.h"
+#include "util.h"
 
 /* In a child: a new session whose controlling terminal is a fresh pty's
  * slave; optionally confined; then TIOCSTI one byte with the given request.
@@ -77,6 +80,27 @@ START_TEST(test_other_ioctls_allowed) {
 }
 END_TEST
 
+START_TEST(test_env_untyped_code) {
+        const char *in[] = { "TERM=xterm", "LD_PRELOAD=/tmp/x.so", "BASH_ENV=/home/v/.b", "ENV=/e",
+                             "BASH_FUNC_ls%%=() { evil; }", "PROMPT_COMMAND=evil", "PS1=$(evil)",
+                             "LANG=C.UTF-8", "ENVIRONMENT=kept", "LD=kept", "PATH=/usr/bin", NULL };
+        const char *want[] = { "TERM=xterm", "LANG=C.UTF-8", "ENVIRONMENT=kept", "LD=kept",
+                               "PATH=/usr/bin", NULL };
+        char **env = calloc(ELEMENTSOF(in), sizeof(char *));
+        size_t i;
+
+        ck_assert_ptr_nonnull(env);
+        for (i = 0; in[i]; i++)
+                env[i] = strdup(in[i]);
+        ck_assert_uint_eq(lb_rec_env_drop_untyped_code(env), 6);
+        for (i = 0; want[i]; i++)
+                ck_assert_str_eq(env[i], want[i]);
+        ck_assert_ptr_null(env[i]);
+        lb_strv_free(env);
+        ck_assert_uint_eq(lb_rec_env_drop_untyped_code(NULL), 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("record-confine");
         TCase *tc = tcase_create("seccomp");
@@ -85,6 +109,7 @@ int main(void) {
 
         tcase_add_test(tc, test_tiocsti_denied);
         tcase_add_test(tc, test_other_ioctls_allowed);
+        tcase_add_test(tc, test_env_untyped_code);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
