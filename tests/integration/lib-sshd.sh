@@ -120,6 +120,8 @@ lb_start_sshd() {
         recorder=$libexec/lockbox-record
         hostconf=$libexec/lockbox.conf
         lb_sshd_install_prog "$top_builddir/sshd-helper/lockbox-keys" "$libexec"
+        # its PAM service is an ssh login path too
+        sed -i "s/^ssh_services = .*/&, lbx-test-sshd-$name/" "$hostconf"
     else
     # the test build of the recorder: it also takes lockbox.conf from beside
     # itself (the installed one reads /etc/lockbox/lockbox.conf only)

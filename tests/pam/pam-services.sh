@@ -46,7 +46,12 @@ operators = lbxsvendor lbxsvendor2
 timeout_ms = 3000
 state_dir = $STATE
 ssh_services = $SSHD, $SSHD-twice
+recorder = $LB_TMP/lockbox-record
 CONF
+# a managed account's login shell is the recorder (pam_lockbox refuses it
+# otherwise); the file need not exist for the PAM stack
+usermod -s "$LB_TMP/lockbox-record" lbxsvendor
+usermod -s "$LB_TMP/lockbox-record" lbxsvendor2
 
 # ---- common-* as pam-auth-update writes them with the profile enabled ---------
 GEN="$LB_TMP/gen"
