@@ -11,11 +11,7 @@ lb_require_root
 lb_lock
 . "$top_srcdir/tests/integration/record-lib.sh"
 lbr_setup rechid
-sh=$(getent passwd lbxrvendor | cut -d: -f7)
-if [ "$sh" != /bin/bash ]; then
-    usermod -s /bin/bash lbxrvendor
-    lb_defer "usermod -s '$sh' lbxrvendor"
-fi
+# (lbr_setup gave the operator the recorder as login shell)
 RP="$top_builddir/recorder/lockbox-replay"
 SECRET=hidden-line-$$
 

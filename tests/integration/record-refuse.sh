@@ -14,13 +14,7 @@ lb_lock
 CAP=65536
 LBR_HOSTCONF_EXTRA="output_cap = $CAP"
 lbr_setup recref
-# sshd runs the forced command with the login shell: a known one (the account
-# may be left from another test with another shell)
-sh=$(getent passwd lbxrvendor | cut -d: -f7)
-if [ "$sh" != /bin/bash ]; then
-    usermod -s /bin/bash lbxrvendor
-    lb_defer "usermod -s '$sh' lbxrvendor"
-fi
+# (lbr_setup gave the operator the recorder as login shell)
 CHECK=$top_srcdir/tests/integration/record-check.py
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x "$SFTP_SERVER" ] || lb_fail "$SFTP_SERVER is missing (openssh-sftp-server)"
