@@ -854,13 +854,13 @@ int lb_server_start_unix(struct lb_broker *b, int fd, struct lb_server **ret) {
          * backstop above ours: it drops silently. */
         h->d = MHD_start_daemon(
                 flags() | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL, NULL, handle, h,
+                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) conf->threads,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) conf->max_connections * 2,
                 MHD_OPTION_NOTIFY_CONNECTION, connection_notify, h,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) conf->connection_timeout,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
-                MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_EXTERNAL_LOGGER,
-                mhd_log, NULL, MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
         if (!h->d || (e = guard_start(h)) < 0) {
                 lb_server_stop(h);
                 return h->d ? e : -EIO;
@@ -924,7 +924,8 @@ int lb_server_start_tcp(struct lb_broker *b, struct lb_server **ret) {
         }
         h->d = MHD_start_daemon(
                 flags() | MHD_USE_TLS | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL,
-                NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
+                NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
                 MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) b->conf->threads,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) b->conf->max_connections,
@@ -932,8 +933,7 @@ int lb_server_start_tcp(struct lb_broker *b, struct lb_server **ret) {
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) b->conf->max_per_ip,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) b->conf->connection_timeout,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
-                MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_EXTERNAL_LOGGER,
-                mhd_log, NULL, MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
         if (!h->d) {
                 lb_server_stop(h);
                 return -EADDRNOTAVAIL;

@@ -106,8 +106,10 @@ lb_wait_for 50 sh -c "journalctl --no-pager -o cat LOCKBOX_REQUEST=$a LOCKBOX_EV
     lb_fail "the Expire event of $a is not in journald"
 lb_pass "pending and access expiry are written by the timer (and reach journald)"
 
-# limits: past max_connections a call is answered 429; below it again, 200
-echo "max_connections = 3" >>"$LB_BROKER_CONF"
+# limits: past max_connections a call is answered 429 (even root's: the
+# reserve is part of max_connections); below it again, 200
+printf '%s\n' "max_connections = 3" "reserved_connections = 1" "max_connections_per_uid = 2" \
+    >>"$LB_BROKER_CONF"
 lb_restart_broker
 python3 - "$LB_BROKER_SOCK" <<'PY' || lb_fail "connection limit"
 import socket, sys, time
