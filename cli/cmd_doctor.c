@@ -1189,6 +1189,11 @@ static char *seccomp_child(void *arg) {
         }
         if (k == 0)
                 k = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+        /* the kernel's own error, not libseccomp's ECANCELED, for the report */
+        if (k == 0)
+                k = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+#endif
         if (k == 0)
                 k = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
