@@ -2,8 +2,10 @@
 /* lockboxctl doctor: check a host's setup and say, per check, OK or what to fix.
  *
  * FAIL: something that lets an operator around the lockbox (or around its
- * recording); the exit status is then 1. WARN: something that makes managed
- * logins fail closed or evidence poorer, but is no way around the lockbox.
+ * recording), or that the recorder cannot run with, so that no managed
+ * session can start or last; the exit status is then 1. WARN: something that
+ * makes managed logins fail closed or evidence poorer, but is no way around
+ * the lockbox.
  * The list and the class of each check are in lockboxctl(1). */
 #include "config.h"
 
