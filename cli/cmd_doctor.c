@@ -1012,6 +1012,18 @@ static int operators_can_exec(struct doctor *d, const char *full, char **ret_why
         return 1;
 }
 
+/* How many operator accounts a file was tried as (static text). */
+static const char *tried_as(unsigned n) {
+        static char buf[64];
+
+        if (geteuid() != 0)
+                return "not tried as the operators (not root)";
+        if (n == 0)
+                return "no operator account to try it as";
+        snprintf(buf, sizeof(buf), "executable by %u operator account%s (access() as each)", n, n == 1 ? "" : "s");
+        return buf;
+}
+
 /* ---- the recorder and what it needs ------------------------------------------------ */
 
 /* lockbox-record is every operator's login shell: setuid root, root's alone
@@ -1057,9 +1069,8 @@ static void check_recorder(struct doctor *d) {
                         return;
                 }
         }
-        report(d, ST_OK, "recorder",
-               "%s is setuid root, it and its directories are root's alone, executable by %u operator account%s",
-               d->conf.recorder, n_ops, n_ops == 1 ? "" : "s");
+        report(d, ST_OK, "recorder", "%s is setuid root, it and its directories are root's alone; %s",
+               d->conf.recorder, tried_as(n_ops));
 }
 
 /* The host key `shell`: what the recorder runs for the operator. */
@@ -1096,8 +1107,7 @@ static void check_shell(struct doctor *d) {
                         return;
                 }
         }
-        report(d, ST_OK, "shell", "%s, executable by %u operator account%s", d->conf.shell, n_ops,
-               n_ops == 1 ? "" : "s");
+        report(d, ST_OK, "shell", "%s; %s", d->conf.shell, tried_as(n_ops));
 }
 
 /* PID 1 of a new PID namespace: a child of this one (root) makes it as the
@@ -1594,7 +1604,7 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
                 report(&d, ST_OK, "doctor", "running as root; the token is read as the keys command's user");
         else
                 report(&d, ST_WARN, "doctor",
-                       "running as uid %u, not root: sshd -T, auditctl and reading the token as the keys command's user need root",
+                       "running as uid %u, not root: sshd -T, auditctl, the PID namespace probe, and trying the token, the recorder, the shell and the broker's socket as the users that use them need root",
                        (unsigned) geteuid());
         check_pam_stage(&d, "account");
         check_pam_stage(&d, "session");
