@@ -2,8 +2,10 @@
 /* lockboxctl doctor: check a host's setup and say, per check, OK or what to fix.
  *
  * FAIL: something that lets an operator around the lockbox (or around its
- * recording); the exit status is then 1. WARN: something that makes managed
- * logins fail closed or evidence poorer, but is no way around the lockbox.
+ * recording), or that the recorder cannot run with, so that no managed
+ * session can start or last; the exit status is then 1. WARN: something that
+ * makes managed logins fail closed or evidence poorer, but is no way around
+ * the lockbox.
  * The list and the class of each check are in lockboxctl(1). */
 #include "config.h"
 
@@ -11,11 +13,20 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "broker_client.h"
@@ -820,11 +831,208 @@ static void check_sshd(struct doctor *d) {
                 report(d, ST_SKIP, "keys-command", "no lockbox-keys command to check (see sshd-authorizedkeyscommand)");
 }
 
-/* ---- recorder -------------------------------------------------------------------- */
+/* ---- what runs as whom: probes in a child ------------------------------------------ */
 
+/* Run fn(arg) in a child process: NULL back from it is success, else a
+ * message (sent through a pipe). 1 success, 0 failure with *ret_why
+ * (malloc'd), -errno when the probe could not be run. */
+static int probe(char *(*fn)(void *arg), void *arg, char **ret_why) {
+        char buf[1024];
+        size_t len = 0;
+        int pfd[2], status;
+        pid_t pid;
+
+        fflush(NULL);
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(pfd[0]);
+                close(pfd[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                char *msg;
+
+                close(pfd[0]);
+                msg = fn(arg);
+                if (msg)
+                        (void) !write(pfd[1], msg, strnlen(msg, sizeof(buf) - 1));
+                _exit(msg ? 1 : 0);
+        }
+        close(pfd[1]);
+        for (;;) {
+                ssize_t n = read(pfd[0], buf + len, sizeof(buf) - 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len >= sizeof(buf) - 1)
+                        break;
+        }
+        close(pfd[0]);
+        buf[len] = 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 1;
+        if (WIFSIGNALED(status))
+                *ret_why = lb_asprintf("the probe was killed by signal %d", WTERMSIG(status));
+        else
+                *ret_why = strdup(len > 0 ? buf : "the probe failed");
+        return 0;
+}
+
+static char *errno_text(const char *what, int e) {
+        const char *name = strerrorname_np(e);
+
+        return lb_asprintf("%s: %s (%s)", what, name ? name : "?", strerror(e));
+}
+
+/* The groups the recorder gives its service user when it drops: the group
+ * database's (getgrouplist, the primary group first), plus systemd-journal
+ * when that group exists. */
+static int service_groups(const struct passwd *pw, gid_t **ret, size_t *ret_n, bool *ret_journal_added) {
+        struct group *jg = getgrnam("systemd-journal");
+        _cleanup_free_ gid_t *v = NULL;
+        int n = 16;
+
+        for (;;) {
+                gid_t *nv = reallocarray(v, (size_t) n + 1, sizeof(gid_t));
+                int want = n;
+
+                if (!nv)
+                        return -ENOMEM;
+                v = nv;
+                if (getgrouplist(pw->pw_name, pw->pw_gid, v, &want) >= 0) {
+                        n = want;
+                        break;
+                }
+                if (want <= n || want > 65536)
+                        return -E2BIG;
+                n = want;
+        }
+        *ret_journal_added = false;
+        if (jg) {
+                bool have = false;
+
+                for (int i = 0; i < n; i++)
+                        have = have || v[i] == jg->gr_gid;
+                if (!have) {
+                        v[n++] = jg->gr_gid;
+                        *ret_journal_added = true;
+                }
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+struct as_user {
+        const struct passwd *pw;
+        const gid_t *groups;  /* NULL: initgroups() */
+        size_t n_groups;
+        const char *path;
+        int mode;             /* for access() */
+};
+
+static char *become(const struct as_user *a) {
+        int k;
+
+        if (a->groups)
+                k = setgroups(a->n_groups, a->groups);
+        else
+                k = initgroups(a->pw->pw_name, a->pw->pw_gid);
+        if (k < 0 || setresgid(a->pw->pw_gid, a->pw->pw_gid, a->pw->pw_gid) < 0 ||
+            setresuid(a->pw->pw_uid, a->pw->pw_uid, a->pw->pw_uid) < 0)
+                return errno_text("cannot take the user's credentials", errno);
+        return NULL;
+}
+
+static char *access_child(void *arg) {
+        const struct as_user *a = arg;
+        char *why = become(a);
+
+        if (why)
+                return why;
+        /* real and effective ids are the user's now: access() answers for it */
+        if (access(a->path, a->mode) < 0)
+                return errno_text(a->path, errno);
+        return NULL;
+}
+
+static char *connect_child(void *arg) {
+        const struct as_user *a = arg;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char *why = become(a);
+        int fd;
+
+        if (why)
+                return why;
+        if (strlen(a->path) >= sizeof(sa.sun_path))
+                return strdup("the socket path is too long");
+        strcpy(sa.sun_path, a->path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return errno_text("socket()", errno);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return errno_text("connect()", errno);
+        return NULL;
+}
+
+/* Can each operator account execute `full`? The first that cannot, as
+ * "NAME: why" (malloc'd) in *ret_why. 1 all can, 0 one cannot, -errno. */
+static int operators_can_exec(struct doctor *d, const char *full, char **ret_why, unsigned *ret_n) {
+        _cleanup_(lb_strv_freep) char **ops = operator_accounts(d);
+        unsigned n = 0;
+
+        for (size_t i = 0; ops && ops[i]; i++) {
+                struct passwd *pw = getpwnam(ops[i]);
+                struct as_user a = { .pw = pw, .path = full, .mode = X_OK };
+                _cleanup_free_ char *why = NULL;
+                int r;
+
+                if (!pw)
+                        continue;
+                r = probe(access_child, &a, &why);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        *ret_why = lb_asprintf("operator %s (uid %u) cannot execute it: %s", ops[i],
+                                               (unsigned) pw->pw_uid, strna(why));
+                        return 0;
+                }
+                n++;
+        }
+        *ret_n = n;
+        return 1;
+}
+
+/* How many operator accounts a file was tried as (static text). */
+static const char *tried_as(unsigned n) {
+        static char buf[64];
+
+        if (geteuid() != 0)
+                return "not tried as the operators (not root)";
+        if (n == 0)
+                return "no operator account to try it as";
+        snprintf(buf, sizeof(buf), "executable by %u operator account%s (access() as each)", n, n == 1 ? "" : "s");
+        return buf;
+}
+
+/* ---- the recorder and what it needs ------------------------------------------------ */
+
+/* lockbox-record is every operator's login shell: setuid root, root's alone
+ * (the file and each directory above it), and executable by each operator. */
 static void check_recorder(struct doctor *d) {
         _cleanup_free_ char *full = NULL, *why = NULL;
+        unsigned n_ops = 0;
         struct stat st;
+        int r;
 
         if (!d->conf.recorder) {
                 report(d, ST_FAIL, "recorder", "no recorder configured");
@@ -836,23 +1044,319 @@ static void check_recorder(struct doctor *d) {
                        strerror(full ? errno : ENOMEM));
                 return;
         }
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+        why = lb_doctor_recorder_problem(&st);
+        if (why) {
                 report(d, ST_FAIL, "recorder",
-                       "%s is not setuid root (owner uid %u, mode %04o): chown root:root %s && chmod 4755 %s (operators could stop it)",
-                       full, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777), d->conf.recorder,
-                       d->conf.recorder);
+                       "%s %s: chown root:root %s && chmod 4755 %s (operators could stop or replace it)",
+                       full, why, d->conf.recorder, d->conf.recorder);
                 return;
         }
         if (path_safe(d, d->conf.recorder, &why) <= 0) {
                 report(d, ST_FAIL, "recorder", "%s: make it root-owned and not group/world-writable", strna(why));
                 return;
         }
-        if (!d->conf.record_user || !getpwnam(d->conf.record_user)) {
-                report(d, ST_FAIL, "recorder", "its service user '%s' does not exist: create it (systemd-sysusers)",
-                       strna(d->conf.record_user));
+        if (geteuid() == 0) {
+                r = operators_can_exec(d, full, &why, &n_ops);
+                if (r == 0) {
+                        report(d, ST_FAIL, "recorder",
+                               "%s: %s: every login of theirs fails (it is their login shell): chmod 4755 %s",
+                               full, strna(why), d->conf.recorder);
+                        return;
+                }
+                if (r < 0) {
+                        report(d, ST_WARN, "recorder", "%s is setuid root; cannot try it as the operators: %s",
+                               d->conf.recorder, strerror(-r));
+                        return;
+                }
+        }
+        report(d, ST_OK, "recorder", "%s is setuid root, it and its directories are root's alone; %s",
+               d->conf.recorder, tried_as(n_ops));
+}
+
+/* The host key `shell`: what the recorder runs for the operator. */
+static void check_shell(struct doctor *d) {
+        _cleanup_free_ char *full = NULL, *rec = NULL, *why = NULL;
+        struct stat st, rst;
+        bool have_st, have_rst;
+        unsigned n_ops = 0;
+        int e = 0, r;
+
+        full = d->conf.shell && d->conf.shell[0] == '/' ? rooted(d, d->conf.shell) : NULL;
+        have_st = full && stat(full, &st) == 0;
+        if (!have_st)
+                e = full ? errno : ENOENT;
+        rec = d->conf.recorder ? rooted(d, d->conf.recorder) : NULL;
+        have_rst = rec && stat(rec, &rst) == 0;
+        why = lb_doctor_shell_problem(d->conf.shell, have_st ? &st : NULL, e, d->conf.recorder,
+                                      have_rst ? &rst : NULL);
+        if (why) {
+                report(d, ST_FAIL, "shell",
+                       "%s: every session would fail to start: set 'shell' in lockbox.conf to the operators' shell (e.g. /bin/bash)",
+                       why);
                 return;
         }
-        report(d, ST_OK, "recorder", "%s is setuid root, runs as %s", d->conf.recorder, d->conf.record_user);
+        if (geteuid() == 0) {
+                r = operators_can_exec(d, full, &why, &n_ops);
+                if (r == 0) {
+                        report(d, ST_FAIL, "shell", "%s: %s: every session of theirs would fail to start",
+                               full, strna(why));
+                        return;
+                }
+                if (r < 0) {
+                        report(d, ST_WARN, "shell", "cannot try %s as the operators: %s", full, strerror(-r));
+                        return;
+                }
+        }
+        report(d, ST_OK, "shell", "%s; %s", d->conf.shell, tried_as(n_ops));
+}
+
+/* PID 1 of a new PID namespace: a child of this one (root) makes it as the
+ * recorder does, clone3 and then clone. */
+static char *pidns_child(void *arg) {
+        struct clone_args a = { .flags = CLONE_NEWPID, .exit_signal = SIGCHLD };
+        long pid;
+        int st;
+
+        (void) arg;
+        pid = syscall(SYS_clone3, &a, sizeof(a));
+        if (pid < 0 && (errno == ENOSYS || errno == EPERM))
+                pid = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (pid < 0)
+                return errno_text("clone(CLONE_NEWPID)", errno);
+        if (pid == 0)
+                _exit(getpid() == 1 ? 0 : 1);
+        while (waitpid((pid_t) pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return errno_text("waitpid", errno);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return strdup("the child of clone(CLONE_NEWPID) is not PID 1 of a namespace");
+        return NULL;
+}
+
+#define MAX_PID_NS "/proc/sys/user/max_pid_namespaces"
+
+/* The recorder runs each session as PID 1 of its own PID namespace and
+ * refuses the session without one. Kernel state: never under --root. */
+static void check_pid_namespaces(struct doctor *d) {
+        _cleanup_free_ char *text = NULL, *why = NULL;
+        uint64_t max = 0;
+        size_t len;
+        int r;
+
+        r = lb_read_file(MAX_PID_NS, 64, &text, &len);
+        if (r >= 0 && lb_doctor_parse_sysctl_u64(text, &max) >= 0 && max == 0) {
+                report(d, ST_FAIL, "pid-namespaces",
+                       "%s is 0: the recorder cannot give a session its PID namespace, every managed login fails: sysctl -w user.max_pid_namespaces=%d (and in /etc/sysctl.d)",
+                       MAX_PID_NS, 1024);
+                return;
+        }
+        if (geteuid() != 0) {
+                report(d, ST_SKIP, "pid-namespaces", "not root: cannot make a PID namespace as the recorder does");
+                return;
+        }
+        r = probe(pidns_child, NULL, &why);
+        if (r < 0)
+                report(d, ST_WARN, "pid-namespaces", "cannot run the probe: %s", strerror(-r));
+        else if (r == 0)
+                report(d, ST_FAIL, "pid-namespaces",
+                       "%s: the recorder cannot give a session its PID namespace, every managed login fails (user.max_pid_namespaces, a container's seccomp profile or a kernel without CONFIG_PID_NS?)",
+                       strna(why));
+        else if (text)
+                report(d, ST_OK, "pid-namespaces", "%s is %" PRIu64 "; a child made a PID namespace as the recorder does",
+                       MAX_PID_NS, max);
+        else
+                report(d, ST_OK, "pid-namespaces", "a child made a PID namespace as the recorder does");
+}
+
+/* The recorder's filter against TIOCSTI, built the same way (libseccomp),
+ * loaded in a child, and tried on a pty of the child's own. */
+static char *seccomp_child(void *arg) {
+        scmp_filter_ctx ctx;
+        char c = 0;
+        int m, s, k;
+
+        (void) arg;
+        if (setsid() < 0)
+                return errno_text("setsid", errno);
+        m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+                return errno_text("a pty", errno);
+        s = open(ptsname(m), O_RDWR | O_CLOEXEC); /* becomes the controlling terminal */
+        if (s < 0)
+                return errno_text("a pty", errno);
+        if (geteuid() != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return errno_text("no_new_privs", errno);
+        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return strdup("seccomp_init failed");
+        k = 0;
+        if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+                k = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+                if (k == -EEXIST)
+                        k = 0;
+                if (k == 0)
+                        k = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+                if (k == -EEXIST)
+                        k = 0;
+        }
+        if (k == 0)
+                k = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+        /* the kernel's own error, not libseccomp's ECANCELED, for the report */
+        if (k == 0)
+                k = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+#endif
+        if (k == 0)
+                k = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
+        if (k < 0) {
+                seccomp_release(ctx);
+                return errno_text("building the filter", -k);
+        }
+        k = seccomp_load(ctx);
+        seccomp_release(ctx);
+        if (k < 0)
+                return errno_text("loading a seccomp filter", -k);
+        if (ioctl(s, TIOCSTI, &c) == 0)
+                return strdup("a seccomp filter loaded, but TIOCSTI still works under it");
+        if (errno != EPERM)
+                return errno_text("TIOCSTI under the filter failed otherwise than EPERM", errno);
+        return NULL;
+}
+
+/* The session's init loads the filter before it drops to the operator, and
+ * the session does not start when it cannot. */
+static void check_seccomp(struct doctor *d) {
+        _cleanup_free_ char *status = NULL, *why = NULL;
+        unsigned mode = 0;
+        size_t len;
+        int r;
+
+        r = lb_read_file("/proc/self/status", 64 * 1024, &status, &len);
+        if (r >= 0)
+                r = lb_doctor_status_seccomp(status, &mode);
+        if (r == -ENOENT) {
+                report(d, ST_FAIL, "seccomp",
+                       "/proc/self/status has no Seccomp field: a kernel without seccomp; the recorder refuses every session without its TIOCSTI filter: boot a kernel with CONFIG_SECCOMP_FILTER");
+                return;
+        }
+        if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
+                _cleanup_free_ char *e = errno_text("prctl(PR_GET_SECCOMP)", errno);
+                report(d, ST_FAIL, "seccomp",
+                       "%s: the recorder refuses every session without its TIOCSTI filter: boot a kernel with CONFIG_SECCOMP_FILTER",
+                       strna(e));
+                return;
+        }
+        r = probe(seccomp_child, NULL, &why);
+        if (r < 0)
+                report(d, ST_WARN, "seccomp", "cannot run the probe: %s", strerror(-r));
+        else if (r == 0)
+                report(d, ST_FAIL, "seccomp",
+                       "%s: the recorder refuses every session without its TIOCSTI filter (a kernel without CONFIG_SECCOMP_FILTER, or a container's profile?)",
+                       strna(why));
+        else
+                report(d, ST_OK, "seccomp", "a child loaded the recorder's filter and TIOCSTI was refused under it");
+}
+
+static const char *group_name(gid_t g, char *buf, size_t size) {
+        struct group *gr = getgrgid(g);
+
+        if (gr)
+                snprintf(buf, size, "%s", gr->gr_name);
+        else
+                snprintf(buf, size, "%u", (unsigned) g);
+        return buf;
+}
+
+/* The recorder's service user (record_user), with the groups the recorder
+ * gives it: it asks the broker (the unix socket's group, or the CA file for
+ * https) and reads its journal entries back (systemd-journal). */
+static void check_service_user(struct doctor *d) {
+        _cleanup_free_ gid_t *groups = NULL;
+        _cleanup_free_ char *why = NULL, *broker = NULL;
+        const char *user = d->conf.record_user, *journal;
+        enum status stat_ = ST_OK;
+        bool journal_added = false;
+        struct group *jg;
+        struct passwd *pw;
+        size_t n = 0;
+        char gname[64];
+        int r;
+
+        pw = user ? getpwnam(user) : NULL;
+        if (!pw) {
+                report(d, ST_FAIL, "service-user",
+                       "the recorder's service user '%s' (record_user) does not exist: every session fails: create it (systemd-sysusers)",
+                       strna(user));
+                return;
+        }
+        r = service_groups(pw, &groups, &n, &journal_added);
+        if (r < 0) {
+                report(d, ST_WARN, "service-user", "cannot read the groups of %s: %s", user, strerror(-r));
+                return;
+        }
+
+        if (d->conf.broker && strneq(d->conf.broker, "unix:", 5)) {
+                const char *path = d->conf.broker + 5, *class = NULL;
+                struct as_user a = { .pw = pw, .groups = groups, .n_groups = n, .path = path };
+                struct stat st;
+
+                if (stat(path, &st) < 0) {
+                        _cleanup_free_ char *e = errno_text(path, errno);
+                        stat_ = ST_WARN;
+                        broker = lb_asprintf("cannot check that it reaches the broker: %s (is lockboxd running?)", strna(e));
+                } else if (!lb_doctor_socket_writable(&st, pw->pw_uid, groups, n, &class)) {
+                        group_name(st.st_gid, gname, sizeof(gname));
+                        report(d, ST_FAIL, "service-user",
+                               "%s (uid %u) may not connect to the broker's socket %s (uid %u, group %s, mode %04o; it is in the '%s' class): every session would end within the broker grace: usermod -aG %s %s",
+                               user, (unsigned) pw->pw_uid, path, (unsigned) st.st_uid, gname,
+                               (unsigned) (st.st_mode & 07777), strna(class), gname, user);
+                        return;
+                } else if (geteuid() == 0 && (r = probe(connect_child, &a, &why)) <= 0) {
+                        if (r < 0) {
+                                stat_ = ST_WARN;
+                                broker = lb_asprintf("cannot connect as %s: %s", user, strerror(-r));
+                        } else {
+                                report(d, ST_FAIL, "service-user",
+                                       "as %s (uid %u, with its groups): %s: every session would end within the broker grace: let %s reach %s (the socket's group %s, and each directory above it)",
+                                       user, (unsigned) pw->pw_uid, strna(why), user, path,
+                                       group_name(st.st_gid, gname, sizeof(gname)));
+                                return;
+                        }
+                } else
+                        broker = lb_asprintf("%s %s (the socket's %s class, group %s)",
+                                             geteuid() == 0 ? "connected as it to" : "may connect to", path,
+                                             class, group_name(st.st_gid, gname, sizeof(gname)));
+        } else if (d->conf.ca_file) {
+                _cleanup_free_ char *full = rooted(d, d->conf.ca_file);
+                struct as_user a = { .pw = pw, .groups = groups, .n_groups = n, .path = full, .mode = R_OK };
+
+                if (!full)
+                        return;
+                if (geteuid() != 0)
+                        broker = lb_asprintf("not root: cannot read %s as it", d->conf.ca_file);
+                else if ((r = probe(access_child, &a, &why)) == 0) {
+                        report(d, ST_FAIL, "service-user",
+                               "as %s (uid %u, with its groups): %s: the recorder asks the broker as this user, every session would end within the broker grace: make %s readable by it",
+                               user, (unsigned) pw->pw_uid, strna(why), d->conf.ca_file);
+                        return;
+                } else if (r < 0) {
+                        stat_ = ST_WARN;
+                        broker = lb_asprintf("cannot read %s as it: %s", d->conf.ca_file, strerror(-r));
+                } else
+                        broker = lb_asprintf("read the broker's CA %s as it", d->conf.ca_file);
+        }
+
+        jg = getgrnam("systemd-journal");
+        if (!jg) {
+                stat_ = ST_WARN;
+                journal = "there is no group systemd-journal: the recorder cannot read its journal entries back to confirm them";
+        } else if (journal_added)
+                journal = "not in systemd-journal, which the recorder adds when it drops";
+        else
+                journal = "in systemd-journal (reads its journal entries back)";
+        report(d, stat_, "service-user", "%s (uid %u)%s%s; %s", user, (unsigned) pw->pw_uid,
+               broker ? ": " : "", broker ? broker : "", journal);
 }
 
 /* ---- audit, journald, broker ------------------------------------------------------- */
@@ -1027,7 +1531,9 @@ static void help(void) {
                "Check this host's Lockbox setup: sshd's PAM stack and every other service's,\n"
                "sshd settings for operators, operator accounts (shell, linger, cron/at), the\n"
                "polkit linger rule, the host token as the keys command's user, keys command\n"
-               "and recorder permissions, audit rules, journald, broker. One line per check:\n"
+               "and recorder permissions, the operators' shell, PID namespaces and seccomp\n"
+               "as the recorder uses them, its service user and the broker's socket as that\n"
+               "user, audit rules, journald, broker. One line per check:\n"
                "OK, WARN or FAIL with what to fix. Exit 1 when a FAIL lets an operator around\n"
                "the lockbox.\n");
 }
@@ -1098,7 +1604,7 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
                 report(&d, ST_OK, "doctor", "running as root; the token is read as the keys command's user");
         else
                 report(&d, ST_WARN, "doctor",
-                       "running as uid %u, not root: sshd -T, auditctl and reading the token as the keys command's user need root",
+                       "running as uid %u, not root: sshd -T, auditctl, the PID namespace probe, and trying the token, the recorder, the shell and the broker's socket as the users that use them need root",
                        (unsigned) geteuid());
         check_pam_stage(&d, "account");
         check_pam_stage(&d, "session");
@@ -1107,6 +1613,10 @@ int lb_cmd_doctor(struct lb_ctl *ctl, int argc, char **argv) {
         check_pam_env(&d);
         check_sshd(&d);
         check_recorder(&d);
+        check_shell(&d);
+        check_pid_namespaces(&d);
+        check_seccomp(&d);
+        check_service_user(&d);
         check_operators(&d);
         check_polkit(&d);
         check_token(&d);

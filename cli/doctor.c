@@ -681,3 +681,97 @@ int lb_journald_audit_setting(const char *root, char **ret, char **ret_where) {
                 *ret_where = TAKE_PTR(where);
         return 0;
 }
+
+/* ---- the recorder's needs ------------------------------------------------------ */
+
+int lb_doctor_parse_sysctl_u64(const char *text, uint64_t *ret) {
+        _cleanup_free_ char *copy = NULL;
+        size_t n;
+
+        if (!text)
+                return -EINVAL;
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                n--;
+        if (n == 0 || n > 32)
+                return -EINVAL;
+        copy = strndup(text, n);
+        if (!copy)
+                return -ENOMEM;
+        return lb_parse_u64(copy, UINT64_MAX, ret);
+}
+
+int lb_doctor_status_seccomp(const char *status, unsigned *ret_mode) {
+        for (const char *p = status; p && *p;) {
+                size_t len = strcspn(p, "\n");
+
+                if (len > 8 && strneq(p, "Seccomp:", 8)) {
+                        _cleanup_free_ char *v = strndup(p + 8, len - 8);
+                        int mode;
+
+                        if (!v)
+                                return -ENOMEM;
+                        if (lb_parse_int(trim(v), 0, 2, &mode) < 0)
+                                return -EINVAL;
+                        *ret_mode = (unsigned) mode;
+                        return 0;
+                }
+                p += len;
+                if (*p)
+                        p++;
+        }
+        return -ENOENT;
+}
+
+char *lb_doctor_shell_problem(const char *shell, const struct stat *st, int stat_errno,
+                              const char *recorder, const struct stat *rec_st) {
+        if (isempty(shell))
+                return strdup("no shell is set");
+        if (shell[0] != '/')
+                return lb_asprintf("%s is not an absolute path", shell);
+        if (recorder && streq(shell, recorder))
+                return lb_asprintf("%s is the recorder itself", shell);
+        if (!st)
+                return lb_asprintf("%s: %s", shell, strerror(stat_errno));
+        if (!S_ISREG(st->st_mode))
+                return lb_asprintf("%s is not a regular file", shell);
+        if (rec_st && st->st_dev == rec_st->st_dev && st->st_ino == rec_st->st_ino)
+                return lb_asprintf("%s is the recorder itself (the same file as %s)", shell, strna(recorder));
+        if (!(st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+                return lb_asprintf("%s is not executable (mode %04o)", shell, (unsigned) (st->st_mode & 07777));
+        return NULL;
+}
+
+char *lb_doctor_recorder_problem(const struct stat *st) {
+        unsigned mode = (unsigned) (st->st_mode & 07777);
+
+        if (!S_ISREG(st->st_mode))
+                return strdup("is not a regular file");
+        if (st->st_uid != 0)
+                return lb_asprintf("is owned by uid %u, not root", (unsigned) st->st_uid);
+        if (!(st->st_mode & S_ISUID))
+                return lb_asprintf("is not setuid (mode %04o)", mode);
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return lb_asprintf("is writable by group or others (mode %04o)", mode);
+        return NULL;
+}
+
+bool lb_doctor_socket_writable(const struct stat *st, uid_t uid, const gid_t *groups, size_t n_groups,
+                               const char **ret_class) {
+        const char *class = "others";
+        bool w = st->st_mode & S_IWOTH;
+
+        if (st->st_uid == uid) {
+                class = "owner";
+                w = st->st_mode & S_IWUSR;
+        } else
+                for (size_t i = 0; i < n_groups; i++)
+                        if (groups[i] == st->st_gid) {
+                                class = "group";
+                                w = st->st_mode & S_IWGRP;
+                                break;
+                        }
+        if (ret_class)
+                *ret_class = class;
+        return w;
+}

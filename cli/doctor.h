@@ -7,6 +7,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 /* One line of a PAM stack, with @include/include/substack expanded. */
 struct lb_pam_line {
@@ -78,3 +81,36 @@ const char *lb_sshd_settings_get(const struct lb_sshd_settings *s, const char *k
  * value (may be "", which leaves kernel audit alone), NULL when never set.
  * *ret_where: the file that set it. */
 int lb_journald_audit_setting(const char *root, char **ret, char **ret_where);
+
+/* ---- the recorder's needs: kernel features, binaries, its service user ---- */
+
+/* A number as the kernel prints it in /proc/sys ("96551\n"). -EINVAL when
+ * the text is not one number (with at most a trailing newline). */
+int lb_doctor_parse_sysctl_u64(const char *text, uint64_t *ret);
+
+/* The Seccomp: field of /proc/PID/status (0 none, 1 strict, 2 filter).
+ * -ENOENT when the field is absent (a kernel without CONFIG_SECCOMP),
+ * -EINVAL when its value is not a mode. */
+int lb_doctor_status_seccomp(const char *status, unsigned *ret_mode);
+
+/* Why `shell` (the host key) cannot be the operator's shell, malloc'd, or
+ * NULL when it can: an absolute path to a regular file with an execute bit,
+ * and not the recorder (the same path, or the same file as rec_st). st: its
+ * stat(), NULL when stat failed with stat_errno; rec_st may be NULL. Whether
+ * an operator may execute it is for the caller to try as that operator. */
+char *lb_doctor_shell_problem(const char *shell, const struct stat *st, int stat_errno,
+                              const char *recorder, const struct stat *rec_st);
+
+/* Why the recorder binary with this stat() is not safe as every operator's
+ * login shell, malloc'd, or NULL: a regular file owned by root, setuid, not
+ * writable by group or others. (Whether operators may execute it is for the
+ * caller to try as each of them.) */
+char *lb_doctor_recorder_problem(const struct stat *st);
+
+/* Which permission class of a socket (or file) with stat `st` applies to a
+ * process of uid with these groups (its primary one among them), as the
+ * kernel decides for a unix socket's connect() (write permission): "owner",
+ * "group", "others"; and whether that class may write. root is not special
+ * here. */
+bool lb_doctor_socket_writable(const struct stat *st, uid_t uid, const gid_t *groups, size_t n_groups,
+                               const char **ret_class);

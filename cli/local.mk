@@ -20,8 +20,9 @@ lockboxctl_SOURCES = \
 	cli/cmd_connect.c \
 	cli/cmd_doctor.c \
 	cli/doctor.c cli/doctor.h
-lockboxctl_CFLAGS = $(LB_COMMON_CFLAGS)
-lockboxctl_LDADD = cli/liblockboxctl.la $(LB_COMMON_LIBS)
+lockboxctl_CFLAGS = $(LB_COMMON_CFLAGS) $(SECCOMP_CFLAGS)
+# libseccomp: doctor loads the recorder's filter in a child to see that it works
+lockboxctl_LDADD = cli/liblockboxctl.la $(LB_COMMON_LIBS) $(SECCOMP_LIBS)
 
 # Unit tests of the pure parts (Check; no root, no network).
 check_PROGRAMS += tests/unit/test_cli_display tests/unit/test_cli_auditchain

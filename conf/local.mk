@@ -177,3 +177,9 @@ tests_unit_test_doctor_SOURCES = tests/unit/test_doctor.c cli/doctor.c cli/docto
 tests_unit_test_doctor_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 tests_unit_test_doctor_CFLAGS = $(LB_CHECK_CFLAGS)
 tests_unit_test_doctor_LDADD = $(LB_CHECK_LIBS)
+
+# doctor-checks.sh runs doctor under a container-like seccomp profile with it
+check_PROGRAMS += tests/integration/doctor-deny
+tests_integration_doctor_deny_SOURCES = tests/integration/doctor-deny.c
+tests_integration_doctor_deny_CFLAGS = $(SECCOMP_CFLAGS)
+tests_integration_doctor_deny_LDADD = $(SECCOMP_LIBS)

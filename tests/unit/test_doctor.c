@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "doctor.h"
@@ -252,6 +254,146 @@ START_TEST(allow_deny) {
 }
 END_TEST
 
+START_TEST(sysctl_number) {
+        uint64_t v = 7;
+
+        ck_assert_int_eq(lb_doctor_parse_sysctl_u64("96551\n", &v), 0);
+        ck_assert_uint_eq(v, 96551);
+        ck_assert_int_eq(lb_doctor_parse_sysctl_u64("0\n", &v), 0);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(lb_doctor_parse_sysctl_u64("0", &v), 0);
+        ck_assert_uint_eq(v, 0);
+        /* not one number: never read as 0 or as a prefix */
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("\n", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("12 34\n", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("-1\n", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("1\n\n", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64("0x10\n", &v), 0);
+        ck_assert_int_lt(lb_doctor_parse_sysctl_u64(NULL, &v), 0);
+}
+END_TEST
+
+START_TEST(status_seccomp) {
+        unsigned m = 9;
+
+        ck_assert_int_eq(lb_doctor_status_seccomp("Name:\tx\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n", &m), 0);
+        ck_assert_uint_eq(m, 0);
+        ck_assert_int_eq(lb_doctor_status_seccomp("Seccomp:\t2\n", &m), 0);
+        ck_assert_uint_eq(m, 2);
+        /* the field last, without a newline */
+        ck_assert_int_eq(lb_doctor_status_seccomp("Name:\tx\nSeccomp:\t1", &m), 0);
+        ck_assert_uint_eq(m, 1);
+        /* a kernel without CONFIG_SECCOMP has no such line; Seccomp_filters
+         * alone is not it */
+        ck_assert_int_eq(lb_doctor_status_seccomp("Name:\tx\nNoNewPrivs:\t0\n", &m), -ENOENT);
+        ck_assert_int_eq(lb_doctor_status_seccomp("Seccomp_filters:\t0\n", &m), -ENOENT);
+        ck_assert_int_eq(lb_doctor_status_seccomp("", &m), -ENOENT);
+        ck_assert_int_eq(lb_doctor_status_seccomp("Seccomp:\t3\n", &m), -EINVAL);
+        ck_assert_int_eq(lb_doctor_status_seccomp("Seccomp:\tx\n", &m), -EINVAL);
+}
+END_TEST
+
+static struct stat file_stat(dev_t dev, ino_t ino, mode_t mode, uid_t uid) {
+        struct stat st = {};
+
+        st.st_dev = dev;
+        st.st_ino = ino;
+        st.st_mode = mode;
+        st.st_uid = uid;
+        return st;
+}
+
+START_TEST(shell_problem) {
+        const char *rec = "/usr/libexec/lockbox/lockbox-record";
+        struct stat bash = file_stat(1, 10, S_IFREG | 0755, 0);
+        struct stat recst = file_stat(1, 20, S_IFREG | 04755, 0);
+        struct stat dir = file_stat(1, 30, S_IFDIR | 0755, 0);
+        struct stat noexec = file_stat(1, 40, S_IFREG | 0644, 0);
+        struct stat owner_only = file_stat(1, 50, S_IFREG | 0700, 0);
+        struct stat link_to_rec = file_stat(1, 20, S_IFREG | 04755, 0);
+        char *why;
+
+        ck_assert_ptr_null(lb_doctor_shell_problem("/bin/bash", &bash, 0, rec, &recst));
+        ck_assert_ptr_null(lb_doctor_shell_problem("/bin/bash", &bash, 0, rec, NULL));
+        /* execute bits at all here; who may run it is tried as each operator */
+        ck_assert_ptr_null(lb_doctor_shell_problem("/bin/bash", &owner_only, 0, rec, &recst));
+
+#define BAD(shell, st, e, want)                                                              \
+        do {                                                                                 \
+                why = lb_doctor_shell_problem(shell, st, e, rec, &recst);                    \
+                ck_assert_ptr_nonnull(why);                                                  \
+                ck_assert_msg(strstr(why, want), "'%s' lacks '%s'", why, want);              \
+                free(why);                                                                   \
+        } while (0)
+        BAD(NULL, &bash, 0, "no shell");
+        BAD("", &bash, 0, "no shell");
+        BAD("bash", &bash, 0, "not an absolute path");
+        BAD(rec, &recst, 0, "the recorder itself");
+        /* another name of the same file: a link, a bind mount */
+        BAD("/usr/local/bin/lbsh", &link_to_rec, 0, "the same file as");
+        BAD("/bin/nosuch", NULL, ENOENT, "No such file");
+        BAD("/bin", &dir, 0, "not a regular file");
+        BAD("/etc/passwd", &noexec, 0, "not executable");
+#undef BAD
+}
+END_TEST
+
+START_TEST(recorder_problem) {
+        struct stat st = file_stat(1, 1, S_IFREG | 04755, 0);
+        char *why;
+
+        ck_assert_ptr_null(lb_doctor_recorder_problem(&st));
+        /* operators in its group only: tried as each of them by the caller */
+        st.st_mode = S_IFREG | 04750;
+        ck_assert_ptr_null(lb_doctor_recorder_problem(&st));
+#define BAD(mode, uid, want)                                                                 \
+        do {                                                                                 \
+                st.st_mode = (mode);                                                         \
+                st.st_uid = (uid);                                                           \
+                why = lb_doctor_recorder_problem(&st);                                       \
+                ck_assert_ptr_nonnull(why);                                                  \
+                ck_assert_msg(strstr(why, want), "'%s' lacks '%s'", why, want);              \
+                free(why);                                                                   \
+        } while (0)
+        BAD(S_IFREG | 0755, 0, "not setuid");
+        BAD(S_IFREG | 04755, 1000, "not root");
+        BAD(S_IFREG | 04775, 0, "writable by group or others");
+        BAD(S_IFREG | 04757, 0, "writable by group or others");
+        BAD(S_IFDIR | 04755, 0, "not a regular file");
+#undef BAD
+}
+END_TEST
+
+START_TEST(socket_writable) {
+        struct stat st = file_stat(1, 1, S_IFSOCK | 0660, 0);
+        gid_t rec_groups[] = { 990, 988, 999 }, other[] = { 990, 999 };
+        const char *class = NULL;
+
+        st.st_gid = 988; /* root:lockbox-clients 0660 */
+        ck_assert(lb_doctor_socket_writable(&st, 990, rec_groups, 3, &class));
+        ck_assert_str_eq(class, "group");
+        ck_assert(!lb_doctor_socket_writable(&st, 990, other, 2, &class));
+        ck_assert_str_eq(class, "others");
+        ck_assert(!lb_doctor_socket_writable(&st, 990, NULL, 0, &class));
+        /* the owner class decides for the owner, whatever its groups */
+        st.st_uid = 990;
+        st.st_mode = S_IFSOCK | 0060;
+        ck_assert(!lb_doctor_socket_writable(&st, 990, rec_groups, 3, &class));
+        ck_assert_str_eq(class, "owner");
+        /* the group class decides for a member, even when others may */
+        st.st_uid = 0;
+        st.st_mode = S_IFSOCK | 0606;
+        ck_assert(!lb_doctor_socket_writable(&st, 990, rec_groups, 3, &class));
+        ck_assert_str_eq(class, "group");
+        ck_assert(lb_doctor_socket_writable(&st, 990, other, 2, &class));
+        ck_assert_str_eq(class, "others");
+        /* read-only for the group: connect() needs write */
+        st.st_mode = S_IFSOCK | 0640;
+        ck_assert(!lb_doctor_socket_writable(&st, 990, rec_groups, 3, NULL));
+}
+END_TEST
+
 int main(void) {
         Suite *su = suite_create("doctor");
         TCase *tc = tcase_create("readers");
@@ -266,6 +408,11 @@ int main(void) {
         tcase_add_test(tc, journald_audit);
         tcase_add_test(tc, pam_args);
         tcase_add_test(tc, allow_deny);
+        tcase_add_test(tc, sysctl_number);
+        tcase_add_test(tc, status_seccomp);
+        tcase_add_test(tc, shell_problem);
+        tcase_add_test(tc, recorder_problem);
+        tcase_add_test(tc, socket_writable);
         suite_add_tcase(su, tc);
         sr = srunner_create(su);
         srunner_run_all(sr, CK_NORMAL);
