@@ -295,7 +295,7 @@ static void check_ssh_services(struct doctor *d) {
         if (lb_strv_contains(d->conf.ssh_services, d->pam_service))
                 report(d, ST_OK, "ssh-services", "ssh_services names %s", d->pam_service);
         else
-                report(d, ST_WARN, "ssh-services",
+                report(d, ST_FAIL, "ssh-services",
                        "ssh_services does not name the PAM service %s: pam_lockbox refuses every managed login there; set 'ssh_services = %s' in lockbox.conf",
                        d->pam_service, d->pam_service);
 }

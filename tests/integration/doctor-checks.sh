@@ -208,6 +208,8 @@ sed -i 's/^session *required *pam_lockbox.so/session sufficient pam_lockbox.so/'
 expect_fail pam-session "pam_lockbox sufficient in session"
 sed -i '/^session *required *pam_lockbox.so/d' "$R/etc/pam.d/sshd"
 expect_fail pam-session "pam_lockbox missing from session"
+echo "ssh_services = lbx-other-sshd" >>"$R/etc/lockbox/lockbox.conf"
+expect_fail ssh-services "ssh_services does not name the checked service (every managed login refused)"
 sed -i 's/^account    required     pam_nologin.so/account sufficient pam_permit.so/' "$R/etc/pam.d/sshd"
 expect_fail pam-account "a sufficient module before pam_lockbox"
 no_profile
@@ -255,8 +257,6 @@ warn_only() { # CHECK WHAT
     lb_pass "$2 -> WARN $1: $(detail "$1")"
     write_good
 }
-echo "ssh_services = lbx-other-sshd" >>"$R/etc/lockbox/lockbox.conf"
-warn_only ssh-services "ssh_services does not name the checked service"
 echo "session required pam_env.so user_readenv=1 envfile=/etc/default/locale" >>"$R/etc/pam.d/sshd"
 warn_only pam-env "pam_env.so user_readenv=1 in sshd's stack"
 printf '%s\n' daemon >"$R/etc/cron.deny"
