@@ -52,19 +52,72 @@ static void set_reason(struct lb_recorder *r, const char *reason) {
         atomic_compare_exchange_strong(&r->reason, &expected, reason);
 }
 
+static void kill_session_init(struct lb_recorder *r);
+static void audit_user(const char *op_and_fields, bool ok);
+static int emit_text(struct lb_recorder *r, const char *kind, const char *text);
+
+/* Where the records go that the spool refused (its disk full, an I/O
+ * error): journald by a sink of their own (the writer's belongs to its
+ * thread), and for commands auditd too (on_cmd). One recorder per process:
+ * file scope. */
+static struct lb_sink *unspooled_sink;
+static bool spool_failure_said;
+
+static void spool_failed(struct lb_recorder *r, int error) {
+        bool first = !spool_failure_said;
+
+        if (first) {
+                _cleanup_free_ char *op = lb_audit_value(r->rs.operator_), *m = NULL;
+                struct lb_sink_ids ids = { r->rs.session, r->rs.request, r->rs.operator_,
+                                           r->rs.user, r->rs.host };
+
+                spool_failure_said = true;
+                if (r->sink && lb_sink_journal_new(&ids, 2000, &unspooled_sink) < 0)
+                        unspooled_sink = NULL;
+                log_error("session %s: the spool %s cannot be written (%s): the session is "
+                          "ended; the records it refused are in journald (LOCKBOX_UNSPOOLED=1) "
+                          "and auditd only", r->rs.session, strna(r->spool.path),
+                          strerror(-error));
+                m = op ? lb_asprintf("op=lockbox-record-spool-failed lockbox_request=%s "
+                                     "lockbox_session=%s lockbox_operator=%s error=%d",
+                                     r->rs.request, r->rs.session, op, -error)
+                       : NULL;
+                if (m)
+                        audit_user(m, false);
+        }
+        if (unspooled_sink) {
+                int k = lb_writer_send_unspooled(unspooled_sink, r->line.p, r->line.len);
+                if (k < 0)
+                        log_error("session %s: a record the spool refused could not be sent "
+                                  "to journald either: %s", r->rs.session, strerror(-k));
+        }
+        r->line.len = 0;
+        if (first) {
+                _cleanup_free_ char *t = lb_asprintf(
+                        "the spool cannot be written (%s): the session is ended; the records "
+                        "from here on are in journald and auditd only", strerror(-error));
+                if (t)
+                        (void) emit_text(r, "note", t);
+        }
+}
+
 /* Append what r->line holds to the spool. A spool that cannot be written
- * ends the session: evidence first. */
+ * ends the session at once, evidence first: its processes are killed
+ * before they do more (SIGKILL to its PID 1), and what the spool refused
+ * goes to journald and auditd, whose disks are not the spool's. */
 static int spool_flush(struct lb_recorder *r) {
         int k;
 
         if (r->line.len == 0)
                 return 0;
         k = lb_spool_append(&r->spool, r->line.p, r->line.len);
-        r->line.len = 0;
         if (k < 0) {
                 set_reason(r, "evidence_failure");
+                kill_session_init(r);
+                spool_failed(r, k);
                 return k;
         }
+        r->line.len = 0;
         return 0;
 }
 
@@ -261,8 +314,10 @@ static int on_cmd(void *userdata, const struct lb_cmd *c) {
         sftp = !r->conf->allow_sftp && lb_cmd_is_sftp_server(c, lb_sftp_server_paths);
         if (sftp && c->pid > 0)
                 (void) kill((pid_t) c->pid, SIGKILL);
+        /* a command the spool refused is in journald (spool_failed) and
+         * auditd all the same: the session is ending, not the evidence */
         k = emit(r, o);
-        if (k < 0)
+        if (k < 0 && atomic_load(&r->spool.error) == 0)
                 goto out;
         r->commands++;
         audit_loss_check(r);
@@ -894,8 +949,11 @@ static void tick(struct lb_recorder *r) {
                                 (void) emit_text(r, "note", t);
                 }
         }
-        if (atomic_load(&r->spool.error) < 0)
+        if (atomic_load(&r->spool.error) < 0) {
+                /* the group commit failed: the session stops now */
                 set_reason(r, "evidence_failure");
+                kill_session_init(r);
+        }
 }
 
 static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name, int to,
@@ -1438,6 +1496,8 @@ void lb_rec_done(struct lb_recorder *r) {
         if (r->spool.path)
                 (void) lb_spool_close(&r->spool);
         lb_sink_free(r->sink);
+        lb_sink_free(unspooled_sink);
+        unspooled_sink = NULL;
         lb_audit_parser_free(r->ap);
         lb_buf_done(&r->line);
         if (r->audit_fd >= 0)
