@@ -403,11 +403,92 @@ static void kmsg_open(void) {
         }
 }
 
+/* auditd gone: with no auditd registered, the kernel prints each audit
+ * record to its own log instead ("audit: type=1123 audit(...): ..."), rate
+ * limited, and (unless booted with audit=1) drops it: the recorder's
+ * AUDIT_USER_CMD records are then in no auditd log. Such a line starts an
+ * outage, said once; it is over when a probe of ours, sent once the kernel
+ * has printed nothing for a while (its rate limit has room again), is not
+ * printed. */
+static bool auditd_out;
+static uint64_t auditd_print_ms, auditd_probe_ms;
+static int64_t auditd_out_since;
+
+static void auditd_gap_note(struct lb_recorder *r, bool out) {
+        char when[LB_TIME_LEN];
+        _cleanup_free_ char *t = NULL, *op = NULL, *m = NULL;
+
+        lb_time_format(auditd_out_since, when, sizeof(when));
+        t = out ? lb_asprintf("auditd is not receiving audit records since %s; they reach "
+                              "only the kernel log (rate limited): this session's "
+                              "AUDIT_USER_CMD records from then on are missing from auditd's "
+                              "log; the spool and journald have the commands", when)
+                : lb_asprintf("auditd receives audit records again (it did not since %s; "
+                              "the records in between reached only the kernel log)", when);
+        if (!t)
+                return;
+        (void) emit_text(r, "note", t);
+        if (out)
+                log_warning("session %s: %s", r->rs.session, t);
+        else
+                log_notice("session %s: %s", r->rs.session, t);
+        op = lb_audit_value(r->rs.operator_);
+        m = op ? lb_asprintf("op=lockbox-record-auditd-%s lockbox_request=%s lockbox_session=%s "
+                             "lockbox_operator=%s since=%s", out ? "gone" : "back",
+                             r->rs.request, r->rs.session, op, when)
+               : NULL;
+        if (m)
+                audit_user(m, !out);
+}
+
+/* One kmsg line (after "pri,seq,usec,flags;") about audit printed by the
+ * kernel instead of sent to auditd: its record's time, or now. */
+static bool kmsg_audit_printed(const char *p, int64_t *ret_when) {
+        const char *a;
+        uint64_t secs;
+
+        if (!strneq(p, "type=", 5))
+                return false;
+        a = strstr(p, " audit(");
+        secs = a ? strtoull(a + 7, NULL, 10) : 0;
+        *ret_when = secs > 0 && secs < INT64_MAX ? (int64_t) secs : lb_now_s();
+        return true;
+}
+
+static void auditd_gap_check(struct lb_recorder *r, uint64_t now, bool printed, int64_t when) {
+        if (printed) {
+                auditd_print_ms = now;
+                auditd_probe_ms = 0;
+                if (!auditd_out) {
+                        auditd_out = true;
+                        auditd_out_since = when;
+                        auditd_gap_note(r, true);
+                }
+                return;
+        }
+        if (!auditd_out || now - auditd_print_ms < 6000)
+                return;
+        if (auditd_probe_ms == 0) {
+                _cleanup_free_ char *m = lb_asprintf("op=lockbox-record-probe lockbox_session=%s",
+                                                     r->rs.session);
+                if (m && lb_audit_user_message(AUDIT_USER, m, NULL, NULL, NULL, true) == 0)
+                        auditd_probe_ms = now;
+                return;
+        }
+        if (now - auditd_probe_ms >= 1000) {
+                auditd_out = false;
+                auditd_probe_ms = 0;
+                auditd_gap_note(r, false);
+        }
+}
+
 /* Reads what the kernel logged since the last look (at most every 250 ms)
- * and notes audit losses: a note record, the journal, auditd. */
+ * and notes audit losses (a note record, the journal, auditd) and an
+ * auditd that is not receiving (auditd_gap_check). */
 static void audit_loss_check(struct lb_recorder *r) {
         uint64_t now = lb_mono_ms(), lost = 0;
-        bool any = false;
+        bool any = false, printed = false;
+        int64_t printed_when = 0;
         char buf[2048];
 
         if (kmsg_fd < 0 || now - kmsg_checked_ms < 250)
@@ -421,10 +502,21 @@ static void audit_loss_check(struct lb_recorder *r) {
                 if (n <= 0)
                         break;
                 buf[n] = '\0';
+                /* the kernel's rate limit swallowed printed records */
+                if (strstr(buf, ";kauditd_printk_skb: ")) {
+                        printed = true;
+                        if (!printed_when)
+                                printed_when = lb_now_s();
+                        continue;
+                }
                 p = strstr(buf, ";audit: ");
                 if (!p)
                         continue;
                 p += 8;
+                if (kmsg_audit_printed(p, printed ? &(int64_t) { 0 } : &printed_when)) {
+                        printed = true;
+                        continue;
+                }
                 if (strneq(p, "audit_lost=", 11)) {
                         uint64_t v = strtoull(p + 11, NULL, 10);
                         any = true;
@@ -433,6 +525,7 @@ static void audit_loss_check(struct lb_recorder *r) {
                            strneq(p, "rate limit exceeded", 19) || strneq(p, "audit_backlog=", 14))
                         any = true;
         }
+        auditd_gap_check(r, now, printed, printed_when);
         if (!any || (lost > 0 && lost <= audit_lost_noted))
                 return;
         if (lost == 0 && now - audit_lost_note_ms < 5000)
@@ -901,6 +994,8 @@ static void tell_operator(struct lb_recorder *r, const char *text) {
 static void tick(struct lb_recorder *r) {
         unsigned m = lb_rec_warning_due(lb_now_ms(), atomic_load(&r->deadline), &r->warned);
         uint64_t down;
+
+        audit_loss_check(r); /* also in a quiet session */
 
         if (m > 0) {
                 /* the 10-minute warning of a session that started later says
@@ -1419,6 +1514,12 @@ int lb_rec_end(struct lb_recorder *r) {
         if (streq(reason, "exit"))
                 status = r->child_status;
         drain_commands(r);
+        /* a last look at the kernel's log, whatever the last one's time:
+         * losses, and an auditd that did not get the last commands (their
+         * records came back through the audit stream, so the kernel has
+         * printed them by now if no auditd took them) */
+        kmsg_checked_ms = 0;
+        audit_loss_check(r);
 
         if (atomic_load(&r->broker_lost))
                 (void) emit_text(r, "note", "the broker was unreachable for too long: access "
