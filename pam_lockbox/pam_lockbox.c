@@ -647,15 +647,13 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
                 .sshd_pid = (int64_t) getpid(),
                 .mono_ms = mono,
                 .created_at = lb_now_s(),
-                .audit_lost = -1,
         };
         /* the kernel audit's lost counter now, compared at close (as root
          * both times; the recorder cannot ask once it dropped its
          * privileges): never a reason to refuse the login */
         {
-                uint64_t lost;
-                if (lb_pam_audit_lost(LB_AUDIT_STATUS_TIMEOUT_MS, &lost) >= 0)
-                        rec.audit_lost = (int64_t) lost;
+                if (lb_pam_audit_lost(LB_AUDIT_STATUS_TIMEOUT_MS, &rec.audit_lost) >= 0)
+                        rec.has_audit_lost = true;
         }
         r = lb_pam_record_format(&rec, &record);
         if (r >= 0)

@@ -58,7 +58,8 @@ struct lb_pam_record {
         int64_t sshd_pid;
         uint64_t mono_ms;                 /* CLOCK_MONOTONIC when remaining_s arrived */
         int64_t created_at;               /* wall clock, epoch seconds */
-        int64_t audit_lost;               /* the kernel audit's lost counter at open, -1 unknown */
+        bool has_audit_lost;              /* audit_lost read (else not in the record) */
+        uint64_t audit_lost;              /* the kernel audit's lost counter at open */
 };
 /* Pure: the record as one JSON object (compact, sorted keys). */
 int lb_pam_record_format(const struct lb_pam_record *rec, char **ret);

@@ -75,7 +75,8 @@ int lb_pam_record_format(const struct lb_pam_record *rec, char **ret) {
                       "audit_session", (json_int_t) rec->audit_session,
                       "sshd_pid", (json_int_t) rec->sshd_pid,
                       "created_at", lb_time_format(rec->created_at, now, sizeof(now)),
-                      "audit_lost", rec->audit_lost >= 0 ? json_integer(rec->audit_lost) : NULL);
+                      "audit_lost",
+                      rec->has_audit_lost ? json_integer((json_int_t) rec->audit_lost) : NULL);
         if (!j)
                 return -ENOMEM;
         text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -161,7 +162,7 @@ int lb_pam_audit_lost(unsigned timeout_ms, uint64_t *ret) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 uint64_t now = lb_mono_ms();
                 ssize_t n;
-                int k;
+                int k, len;
 
                 if (now >= until)
                         return -ETIMEDOUT;
@@ -178,7 +179,8 @@ int lb_pam_audit_lost(unsigned timeout_ms, uint64_t *ret) {
                 }
                 if (from.nl_pid != 0)
                         continue; /* only the kernel answers */
-                for (struct nlmsghdr *h = &u.h; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+                len = (int) n;
+                for (struct nlmsghdr *h = &u.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
                         if (h->nlmsg_type == NLMSG_ERROR) {
                                 const struct nlmsgerr *e = NLMSG_DATA(h);
                                 if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0)

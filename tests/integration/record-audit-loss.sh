@@ -13,11 +13,6 @@ lb_require_root
 lb_lock
 . "$top_srcdir/tests/integration/record-lib.sh"
 lbr_setup recloss
-sh=$(getent passwd lbxrvendor | cut -d: -f7)
-if [ "$sh" != /bin/bash ]; then
-    usermod -s /bin/bash lbxrvendor
-    lb_defer "usermod -s '$sh' lbxrvendor"
-fi
 wait_was=$(auditctl -s | awk '$1=="backlog_wait_time"{print $2}')
 lb_defer "auditctl -b 8192 --backlog_wait_time ${wait_was:-60000}"
 
