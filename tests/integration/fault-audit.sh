@@ -101,11 +101,11 @@ touch "$FLAGS/back"
 wait "$sp" || lbb_bad "session 2 failed while auditd was gone: $(cat "$LB_TMP/gone.err")"
 S=$(lbr_session_of "$R")
 SPOOL=$LBR_SPOOL/$S.jsonl
-spool_cmds "$SPOOL" | grep -qx '/bin/true gone-2' || lbb_bad "auditd gone: the exec is not in the spool"
+spool_cmds "$SPOOL" | grep -x '/bin/true gone-2' >/dev/null || lbb_bad "auditd gone: the exec is not in the spool"
 notes=$(jq -r 'select(.kind == "note") | .text' "$SPOOL")
 echo "# notes: $(tr '\n' '|' <<<"$notes")"
 lb_audit_flush
-if cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$S" | grep -aq "cmd=$(printf '/bin/true gone-2' | od -An -tx1 | tr -d ' \n')"; then
+if cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$S" | grep -a "cmd=$(printf '/bin/true gone-2' | od -An -tx1 | tr -d ' \n')" >/dev/null; then
     echo "# the AUDIT_USER_CMD of gone-2 reached auditd's log (the kernel held it: audit=1)"
 fi
 if grep -q 'auditd is not receiving audit records since' <<<"$notes" &&

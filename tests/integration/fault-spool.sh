@@ -105,8 +105,8 @@ for line in sys.stdin.buffer:
         lbb_bad "$what: commands that ran are in neither the spool, journald nor the recorder's audit records:$missing (only in the kernel's raw EXECVE records:${raw:- none})"
     fi
     # the failed spool is said where the spool is not: journald and auditd
-    if journalctl --no-pager -a SYSLOG_IDENTIFIER=lockbox-record | grep -q "session $s: the spool .* cannot be written" &&
-        cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'op=lockbox-record-spool-failed' | grep -aq "lockbox_session=$s"; then
+    if journalctl --no-pager -a SYSLOG_IDENTIFIER=lockbox-record | grep "session $s: the spool .* cannot be written" >/dev/null &&
+        cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'op=lockbox-record-spool-failed' | grep -a "lockbox_session=$s" >/dev/null; then
         lb_pass "$what: journald and auditd say the spool failed"
     else
         lbb_bad "$what: journald or auditd does not say that the spool failed"
