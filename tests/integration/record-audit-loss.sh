@@ -58,7 +58,10 @@ n=$(sed -n "s/.*audit lost \([0-9]*\) records while it was open.*/\1/p" <<<"$m")
 [ -n "$n" ] && [ "$n" -gt 0 ] && grep -q "session $S:" <<<"$m" ||
     lb_fail "the close-time message does not name the session and the count: $m"
 [ "$n" -ge $((lost1 - lost0)) ] || lb_fail "the close-time count $n is less than the $((lost1 - lost0)) lost during the storm: $m"
-lb_audit_flush
-lb_wait_for 50 sh -c "cat '$AUDIT_LOG'* 2>/dev/null | grep -a 'op=lockbox-session-audit-lost' | grep -aq 'lockbox_session=$S .*audit_lost=$n'" ||
-    lb_fail "no op=lockbox-session-audit-lost for session $S in auditd's log"
+close_audit() { # auditd writes in batches: push them out first
+    lb_audit_flush
+    cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'op=lockbox-session-audit-lost' |
+        grep -a "lockbox_session=\"$S\" .* audit_lost=$n " >/dev/null
+}
+lb_wait_for 50 close_audit || lb_fail "no op=lockbox-session-audit-lost for session $S in auditd's log"
 lb_pass "kernel audit loss: said at the session's close by pam_lockbox (session $S, $n records) in journald and auditd"
