@@ -502,7 +502,14 @@ static void audit_loss_check(struct lb_recorder *r) {
                 if (n <= 0)
                         break;
                 buf[n] = '\0';
-                /* the kernel's rate limit swallowed printed records */
+                /* the kernel's printk rate limit (shared by all of audit's
+                 * messages) swallowed loss messages: a loss all the same */
+                if (strstr(buf, ";audit_log_lost: ") || strstr(buf, ";audit_log_start: ") ||
+                    strstr(buf, ";audit_panic: ")) {
+                        any = true;
+                        continue;
+                }
+                /* ... or printed records */
                 if (strstr(buf, ";kauditd_printk_skb: ")) {
                         printed = true;
                         if (!printed_when)
