@@ -39,6 +39,8 @@
 
 #define DATA_SESSION "lockbox_session"
 #define DATA_AUDIT_SESSION "lockbox_audit_session"
+/* AUDIT_GET at open and close: the kernel answers at once; never longer */
+#define LB_AUDIT_STATUS_TIMEOUT_MS 250
 
 struct ctx {
         pam_handle_t *pamh;
@@ -646,6 +648,13 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
                 .mono_ms = mono,
                 .created_at = lb_now_s(),
         };
+        /* the kernel audit's lost counter now, compared at close (as root
+         * both times; the recorder cannot ask once it dropped its
+         * privileges): never a reason to refuse the login */
+        {
+                if (lb_pam_audit_lost(LB_AUDIT_STATUS_TIMEOUT_MS, &rec.audit_lost) >= 0)
+                        rec.has_audit_lost = true;
+        }
         r = lb_pam_record_format(&rec, &record);
         if (r >= 0)
                 r = lb_pam_record_write(c.conf.state_dir, ses, record);
@@ -717,6 +726,48 @@ finish:
         return ret;
 }
 
+/* Did the kernel audit lose records while the session was open? Its lost
+ * counter at open (in the session record) against the counter now, after
+ * the recorder ended: exec records dropped from the kernel's backlog are in
+ * no sink, so the loss is said in journald (with LOCKBOX_SESSION) and
+ * auditd. One bounded netlink round trip; nothing here fails the close. */
+static void audit_lost_check(struct ctx *c, uint32_t ses, const char *id) {
+        _cleanup_free_ char *json = NULL, *sid = NULL, *msg = NULL;
+        uint64_t at_open, now;
+        size_t len;
+        int r;
+
+        if (lb_pam_record_read(c->conf.state_dir, ses, &json, &len) < 0 ||
+            lb_pam_record_parse_audit_lost(json, len, ses, &at_open) < 0)
+                return;
+        r = lb_pam_audit_lost(LB_AUDIT_STATUS_TIMEOUT_MS, &now);
+        if (r < 0) {
+                log_debug_ctx(c, "lockbox: the kernel audit's lost counter cannot be read: %s",
+                              strerror(-r));
+                return;
+        }
+        if (now <= at_open)
+                return;
+        log_event(c,
+                  &(struct event) { .priority = LOG_WARNING, .decision = "close",
+                                    .session = id, .reason = "audit_lost" },
+                  "lockbox: session %s: the kernel's audit lost %" PRIu64 " records while it "
+                  "was open (audit_lost=%" PRIu64 " at open, %" PRIu64 " at close): commands "
+                  "may be missing from its recording",
+                  id, now - at_open, at_open, now);
+        sid = lb_audit_value(id);
+        msg = sid ? lb_asprintf("op=lockbox-session-audit-lost lockbox_session=%s "
+                                "audit_session=%" PRIu32 " audit_lost_open=%" PRIu64
+                                " audit_lost_close=%" PRIu64 " audit_lost=%" PRIu64,
+                                sid, ses, at_open, now, now - at_open)
+                  : NULL;
+        if (msg) {
+                r = lb_audit_user_message(AUDIT_USER, msg, c->rhost, NULL, c->tty, false);
+                if (r < 0)
+                        log_debug_ctx(c, "audit record not written: %s", strerror(-r));
+        }
+}
+
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
         struct ctx c = { .pamh = pamh, .flags = flags, .stage = "session-close" };
         _cleanup_free_ char *from_record = NULL, *json = NULL;
@@ -776,6 +827,9 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                         log_debug_ctx(&c, "lockbox: ending processes of audit session %" PRIu32
                                       ": %d left", ses, left);
         }
+
+        if (have_ses)
+                audit_lost_check(&c, ses, id);
 
         /* one call, bounded by timeout_ms: close never waits longer */
         r = lb_broker_session_end(&c.broker, id, "exit");

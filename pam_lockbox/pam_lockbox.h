@@ -58,6 +58,8 @@ struct lb_pam_record {
         int64_t sshd_pid;
         uint64_t mono_ms;                 /* CLOCK_MONOTONIC when remaining_s arrived */
         int64_t created_at;               /* wall clock, epoch seconds */
+        bool has_audit_lost;              /* audit_lost read (else not in the record) */
+        uint64_t audit_lost;              /* the kernel audit's lost counter at open */
 };
 /* Pure: the record as one JSON object (compact, sorted keys). */
 int lb_pam_record_format(const struct lb_pam_record *rec, char **ret);
@@ -66,6 +68,14 @@ int lb_pam_record_parse_session(const char *json, size_t len, char **ret_session
 
 /* Pure: the "user" of a record, which must be the record of audit session `ses`. */
 int lb_pam_record_parse_user(const char *json, size_t len, uint32_t ses, char **ret_user);
+
+/* Pure: the "audit_lost" of the record of audit session `ses`; -ENOENT when
+ * it has none (unknown at open). */
+int lb_pam_record_parse_audit_lost(const char *json, size_t len, uint32_t ses, uint64_t *ret);
+
+/* The kernel audit's lost counter (AUDIT_GET, which needs CAP_AUDIT_CONTROL):
+ * one netlink request, its answer waited for at most timeout_ms. */
+int lb_pam_audit_lost(unsigned timeout_ms, uint64_t *ret);
 
 /* <state_dir>/sessions/<ses>.json: the directory is created 0700 and must
  * belong to us and not be writable by others; the file is written 0600 to a

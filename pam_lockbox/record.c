@@ -6,6 +6,10 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -59,7 +63,7 @@ int lb_pam_record_format(const struct lb_pam_record *rec, char **ret) {
 
         if (!s || !s->session || !s->request || !rec->user || !rec->host)
                 return -EINVAL;
-        j = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
+        j = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:o*}",
                       "session", s->session,
                       "request", s->request,
                       "operator", s->operator_,
@@ -70,7 +74,9 @@ int lb_pam_record_format(const struct lb_pam_record *rec, char **ret) {
                       "mono_ms", (json_int_t) rec->mono_ms,
                       "audit_session", (json_int_t) rec->audit_session,
                       "sshd_pid", (json_int_t) rec->sshd_pid,
-                      "created_at", lb_time_format(rec->created_at, now, sizeof(now)));
+                      "created_at", lb_time_format(rec->created_at, now, sizeof(now)),
+                      "audit_lost",
+                      rec->has_audit_lost ? json_integer((json_int_t) rec->audit_lost) : NULL);
         if (!j)
                 return -ENOMEM;
         text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -110,6 +116,86 @@ int lb_pam_record_parse_user(const char *json, size_t len, uint32_t ses, char **
                 return -EBADMSG;
         *ret_user = strdup(u);
         return *ret_user ? 0 : -ENOMEM;
+}
+
+int lb_pam_record_parse_audit_lost(const char *json, size_t len, uint32_t ses, uint64_t *ret) {
+        json_auto_t *j = NULL;
+        json_error_t err;
+        json_t *a, *l;
+
+        j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+        if (!json_is_object(j))
+                return -EBADMSG;
+        a = json_object_get(j, "audit_session");
+        if (!json_is_integer(a) || json_integer_value(a) != (json_int_t) ses)
+                return -EBADMSG;
+        l = json_object_get(j, "audit_lost");
+        if (!l)
+                return -ENOENT;
+        if (!json_is_integer(l) || json_integer_value(l) < 0 ||
+            json_integer_value(l) > (json_int_t) UINT32_MAX)
+                return -EBADMSG;
+        *ret = (uint64_t) json_integer_value(l);
+        return 0;
+}
+
+int lb_pam_audit_lost(unsigned timeout_ms, uint64_t *ret) {
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        struct nlmsghdr req = { .nlmsg_len = NLMSG_LENGTH(0), .nlmsg_type = AUDIT_GET,
+                                .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 };
+        uint64_t until = lb_mono_ms() + timeout_ms;
+        _cleanup_close_ int fd = -1;
+
+        /* raw netlink, not libaudit: its request waits for an ack up to 40 s */
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, &req, req.nlmsg_len, 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return -errno;
+        for (;;) {
+                union {
+                        struct nlmsghdr h;
+                        char b[8192];
+                } u;
+                struct sockaddr_nl from = {};
+                socklen_t fl = sizeof(from);
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = lb_mono_ms();
+                ssize_t n;
+                int k, len;
+
+                if (now >= until)
+                        return -ETIMEDOUT;
+                k = poll(&p, 1, (int) MIN(until - now, (uint64_t) INT32_MAX));
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k <= 0)
+                        continue;
+                n = recvfrom(fd, u.b, sizeof(u.b), 0, (struct sockaddr *) &from, &fl);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (from.nl_pid != 0)
+                        continue; /* only the kernel answers */
+                len = (int) n;
+                for (struct nlmsghdr *h = &u.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+                        if (h->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = NLMSG_DATA(h);
+                                if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0)
+                                        return e->error;
+                                continue;
+                        }
+                        if (h->nlmsg_type == AUDIT_GET && h->nlmsg_seq == req.nlmsg_seq &&
+                            h->nlmsg_len >= NLMSG_LENGTH(offsetof(struct audit_status, lost) +
+                                                         sizeof(uint32_t))) {
+                                const struct audit_status *st = NLMSG_DATA(h);
+                                *ret = st->lost;
+                                return 0;
+                        }
+                }
+        }
 }
 
 /* A directory we may trust: ours, a real directory (not a symlink), not

@@ -52,19 +52,72 @@ static void set_reason(struct lb_recorder *r, const char *reason) {
         atomic_compare_exchange_strong(&r->reason, &expected, reason);
 }
 
+static void kill_session_init(struct lb_recorder *r);
+static void audit_user(const char *op_and_fields, bool ok);
+static int emit_text(struct lb_recorder *r, const char *kind, const char *text);
+
+/* Where the records go that the spool refused (its disk full, an I/O
+ * error): journald by a sink of their own (the writer's belongs to its
+ * thread), and for commands auditd too (on_cmd). One recorder per process:
+ * file scope. */
+static struct lb_sink *unspooled_sink;
+static bool spool_failure_said;
+
+static void spool_failed(struct lb_recorder *r, int error) {
+        bool first = !spool_failure_said;
+
+        if (first) {
+                _cleanup_free_ char *op = lb_audit_value(r->rs.operator_), *m = NULL;
+                struct lb_sink_ids ids = { r->rs.session, r->rs.request, r->rs.operator_,
+                                           r->rs.user, r->rs.host };
+
+                spool_failure_said = true;
+                if (r->sink && lb_sink_journal_new(&ids, 2000, &unspooled_sink) < 0)
+                        unspooled_sink = NULL;
+                log_error("session %s: the spool %s cannot be written (%s): the session is "
+                          "ended; the records it refused are in journald (LOCKBOX_UNSPOOLED=1) "
+                          "and auditd only", r->rs.session, strna(r->spool.path),
+                          strerror(-error));
+                m = op ? lb_asprintf("op=lockbox-record-spool-failed lockbox_request=%s "
+                                     "lockbox_session=%s lockbox_operator=%s error=%d",
+                                     r->rs.request, r->rs.session, op, -error)
+                       : NULL;
+                if (m)
+                        audit_user(m, false);
+        }
+        if (unspooled_sink) {
+                int k = lb_writer_send_unspooled(unspooled_sink, r->line.p, r->line.len);
+                if (k < 0)
+                        log_error("session %s: a record the spool refused could not be sent "
+                                  "to journald either: %s", r->rs.session, strerror(-k));
+        }
+        r->line.len = 0;
+        if (first) {
+                _cleanup_free_ char *t = lb_asprintf(
+                        "the spool cannot be written (%s): the session is ended; the records "
+                        "from here on are in journald and auditd only", strerror(-error));
+                if (t)
+                        (void) emit_text(r, "note", t);
+        }
+}
+
 /* Append what r->line holds to the spool. A spool that cannot be written
- * ends the session: evidence first. */
+ * ends the session at once, evidence first: its processes are killed
+ * before they do more (SIGKILL to its PID 1), and what the spool refused
+ * goes to journald and auditd, whose disks are not the spool's. */
 static int spool_flush(struct lb_recorder *r) {
         int k;
 
         if (r->line.len == 0)
                 return 0;
         k = lb_spool_append(&r->spool, r->line.p, r->line.len);
-        r->line.len = 0;
         if (k < 0) {
                 set_reason(r, "evidence_failure");
+                kill_session_init(r);
+                spool_failed(r, k);
                 return k;
         }
+        r->line.len = 0;
         return 0;
 }
 
@@ -261,8 +314,10 @@ static int on_cmd(void *userdata, const struct lb_cmd *c) {
         sftp = !r->conf->allow_sftp && lb_cmd_is_sftp_server(c, lb_sftp_server_paths);
         if (sftp && c->pid > 0)
                 (void) kill((pid_t) c->pid, SIGKILL);
+        /* a command the spool refused is in journald (spool_failed) and
+         * auditd all the same: the session is ending, not the evidence */
         k = emit(r, o);
-        if (k < 0)
+        if (k < 0 && atomic_load(&r->spool.error) == 0)
                 goto out;
         r->commands++;
         audit_loss_check(r);
@@ -348,11 +403,92 @@ static void kmsg_open(void) {
         }
 }
 
+/* auditd gone: with no auditd registered, the kernel prints each audit
+ * record to its own log instead ("audit: type=1123 audit(...): ..."), rate
+ * limited, and (unless booted with audit=1) drops it: the recorder's
+ * AUDIT_USER_CMD records are then in no auditd log. Such a line starts an
+ * outage, said once; it is over when a probe of ours, sent once the kernel
+ * has printed nothing for a while (its rate limit has room again), is not
+ * printed. */
+static bool auditd_out;
+static uint64_t auditd_print_ms, auditd_probe_ms;
+static int64_t auditd_out_since;
+
+static void auditd_gap_note(struct lb_recorder *r, bool out) {
+        char when[LB_TIME_LEN];
+        _cleanup_free_ char *t = NULL, *op = NULL, *m = NULL;
+
+        lb_time_format(auditd_out_since, when, sizeof(when));
+        t = out ? lb_asprintf("auditd is not receiving audit records since %s; they reach "
+                              "only the kernel log (rate limited): this session's "
+                              "AUDIT_USER_CMD records from then on are missing from auditd's "
+                              "log; the spool and journald have the commands", when)
+                : lb_asprintf("auditd receives audit records again (it did not since %s; "
+                              "the records in between reached only the kernel log)", when);
+        if (!t)
+                return;
+        (void) emit_text(r, "note", t);
+        if (out)
+                log_warning("session %s: %s", r->rs.session, t);
+        else
+                log_notice("session %s: %s", r->rs.session, t);
+        op = lb_audit_value(r->rs.operator_);
+        m = op ? lb_asprintf("op=lockbox-record-auditd-%s lockbox_request=%s lockbox_session=%s "
+                             "lockbox_operator=%s since=%s", out ? "gone" : "back",
+                             r->rs.request, r->rs.session, op, when)
+               : NULL;
+        if (m)
+                audit_user(m, !out);
+}
+
+/* One kmsg line (after "pri,seq,usec,flags;") about audit printed by the
+ * kernel instead of sent to auditd: its record's time, or now. */
+static bool kmsg_audit_printed(const char *p, int64_t *ret_when) {
+        const char *a;
+        uint64_t secs;
+
+        if (!strneq(p, "type=", 5))
+                return false;
+        a = strstr(p, " audit(");
+        secs = a ? strtoull(a + 7, NULL, 10) : 0;
+        *ret_when = secs > 0 && secs < INT64_MAX ? (int64_t) secs : lb_now_s();
+        return true;
+}
+
+static void auditd_gap_check(struct lb_recorder *r, uint64_t now, bool printed, int64_t when) {
+        if (printed) {
+                auditd_print_ms = now;
+                auditd_probe_ms = 0;
+                if (!auditd_out) {
+                        auditd_out = true;
+                        auditd_out_since = when;
+                        auditd_gap_note(r, true);
+                }
+                return;
+        }
+        if (!auditd_out || now - auditd_print_ms < 6000)
+                return;
+        if (auditd_probe_ms == 0) {
+                _cleanup_free_ char *m = lb_asprintf("op=lockbox-record-probe lockbox_session=%s",
+                                                     r->rs.session);
+                if (m && lb_audit_user_message(AUDIT_USER, m, NULL, NULL, NULL, true) == 0)
+                        auditd_probe_ms = now;
+                return;
+        }
+        if (now - auditd_probe_ms >= 1000) {
+                auditd_out = false;
+                auditd_probe_ms = 0;
+                auditd_gap_note(r, false);
+        }
+}
+
 /* Reads what the kernel logged since the last look (at most every 250 ms)
- * and notes audit losses: a note record, the journal, auditd. */
+ * and notes audit losses (a note record, the journal, auditd) and an
+ * auditd that is not receiving (auditd_gap_check). */
 static void audit_loss_check(struct lb_recorder *r) {
         uint64_t now = lb_mono_ms(), lost = 0;
-        bool any = false;
+        bool any = false, printed = false;
+        int64_t printed_when = 0;
         char buf[2048];
 
         if (kmsg_fd < 0 || now - kmsg_checked_ms < 250)
@@ -366,10 +502,28 @@ static void audit_loss_check(struct lb_recorder *r) {
                 if (n <= 0)
                         break;
                 buf[n] = '\0';
+                /* the kernel's printk rate limit (shared by all of audit's
+                 * messages) swallowed loss messages: a loss all the same */
+                if (strstr(buf, ";audit_log_lost: ") || strstr(buf, ";audit_log_start: ") ||
+                    strstr(buf, ";audit_panic: ")) {
+                        any = true;
+                        continue;
+                }
+                /* ... or printed records */
+                if (strstr(buf, ";kauditd_printk_skb: ")) {
+                        printed = true;
+                        if (!printed_when)
+                                printed_when = lb_now_s();
+                        continue;
+                }
                 p = strstr(buf, ";audit: ");
                 if (!p)
                         continue;
                 p += 8;
+                if (kmsg_audit_printed(p, printed ? &(int64_t) { 0 } : &printed_when)) {
+                        printed = true;
+                        continue;
+                }
                 if (strneq(p, "audit_lost=", 11)) {
                         uint64_t v = strtoull(p + 11, NULL, 10);
                         any = true;
@@ -378,6 +532,7 @@ static void audit_loss_check(struct lb_recorder *r) {
                            strneq(p, "rate limit exceeded", 19) || strneq(p, "audit_backlog=", 14))
                         any = true;
         }
+        auditd_gap_check(r, now, printed, printed_when);
         if (!any || (lost > 0 && lost <= audit_lost_noted))
                 return;
         if (lost == 0 && now - audit_lost_note_ms < 5000)
@@ -847,6 +1002,8 @@ static void tick(struct lb_recorder *r) {
         unsigned m = lb_rec_warning_due(lb_now_ms(), atomic_load(&r->deadline), &r->warned);
         uint64_t down;
 
+        audit_loss_check(r); /* also in a quiet session */
+
         if (m > 0) {
                 /* the 10-minute warning of a session that started later says
                  * how long is really left */
@@ -894,8 +1051,11 @@ static void tick(struct lb_recorder *r) {
                                 (void) emit_text(r, "note", t);
                 }
         }
-        if (atomic_load(&r->spool.error) < 0)
+        if (atomic_load(&r->spool.error) < 0) {
+                /* the group commit failed: the session stops now */
                 set_reason(r, "evidence_failure");
+                kill_session_init(r);
+        }
 }
 
 static int relay_out(struct lb_recorder *r, int fd, int stream, const char *name, int to,
@@ -1361,6 +1521,12 @@ int lb_rec_end(struct lb_recorder *r) {
         if (streq(reason, "exit"))
                 status = r->child_status;
         drain_commands(r);
+        /* a last look at the kernel's log, whatever the last one's time:
+         * losses, and an auditd that did not get the last commands (their
+         * records came back through the audit stream, so the kernel has
+         * printed them by now if no auditd took them) */
+        kmsg_checked_ms = 0;
+        audit_loss_check(r);
 
         if (atomic_load(&r->broker_lost))
                 (void) emit_text(r, "note", "the broker was unreachable for too long: access "
@@ -1438,6 +1604,8 @@ void lb_rec_done(struct lb_recorder *r) {
         if (r->spool.path)
                 (void) lb_spool_close(&r->spool);
         lb_sink_free(r->sink);
+        lb_sink_free(unspooled_sink);
+        unspooled_sink = NULL;
         lb_audit_parser_free(r->ap);
         lb_buf_done(&r->line);
         if (r->audit_fd >= 0)

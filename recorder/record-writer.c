@@ -91,12 +91,12 @@ void lb_writer_init(struct lb_writer *w, struct lb_spool *spool, struct lb_sink 
         atomic_store(&w->read_back, sink->read_back ? 0 : -EOPNOTSUPP);
 }
 
-static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry_span *sp,
-                     bool resent) {
+static int send_entry(struct lb_sink *sink, const char *buf, const struct lb_entry_span *sp,
+                      bool resent, bool unspooled) {
         struct lb_sink_entry e = {
                 .kind = sp->kind, .seq_first = sp->seq_first, .seq_last = sp->seq_last,
                 .records = buf, .records_len = sp->len, .n_records = sp->n_records,
-                .resent = resent,
+                .resent = resent, .unspooled = unspooled,
         };
         json_auto_t *j = NULL;
 
@@ -109,7 +109,31 @@ static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry
                         e.pid = json_integer_value(json_object_get(j, "pid"));
                 }
         }
-        return lb_sink_send(w->sink, &e);
+        return lb_sink_send(sink, &e);
+}
+
+static int send_span(struct lb_writer *w, const char *buf, const struct lb_entry_span *sp,
+                     bool resent) {
+        return send_entry(w->sink, buf, sp, resent, false);
+}
+
+int lb_writer_send_unspooled(struct lb_sink *sink, const char *buf, size_t len) {
+        size_t off = 0;
+        int ret = 0;
+
+        while (off < len) {
+                struct lb_entry_span sp;
+                /* max_bytes 1: every line its own entry */
+                int r = lb_writer_next_entry(buf + off, len - off, 1, &sp);
+
+                if (r < 0)
+                        return ret < 0 ? ret : r;
+                r = send_entry(sink, buf + off, &sp, false, true);
+                if (r < 0 && ret == 0)
+                        ret = r;
+                off += sp.len;
+        }
+        return ret;
 }
 
 /* ---- read-back ---- */

@@ -96,5 +96,9 @@ int lb_writer_start(struct lb_writer *w);
 /* Stop: keep sending until settled or timeout_ms passed. 0 or -ETIMEDOUT. */
 int lb_writer_stop(struct lb_writer *w, uint64_t timeout_ms);
 void lb_writer_done(struct lb_writer *w);
+/* Lines the spool refused, sent straight to sink (not the writer's: it is
+ * the writer thread's), one entry per line, marked unspooled. Not read back:
+ * the session is ending. 0, or the first send's -errno. */
+int lb_writer_send_unspooled(struct lb_sink *sink, const char *buf, size_t len);
 
 #define lb_now_ms lb_mono_ms /* CLOCK_MONOTONIC in ms */

@@ -19,6 +19,9 @@ struct lb_sink_entry {
         size_t records_len;
         size_t n_records;
         bool resent;
+        bool unspooled;             /* the spool refused these lines (its disk full,
+                                     * an I/O error): this sink holds them, the
+                                     * spool does not */
         /* cmd entries only (readable renderings), else NULL/0 */
         const char *argv_text, *cwd, *exe;
         int64_t pid;

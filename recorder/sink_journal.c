@@ -75,7 +75,7 @@ static int journal_send(struct lb_sink *s, const struct lb_sink_entry *e) {
 
         iov[n++] = IOV_STR(mid);
         iov[n++] = IOV_STR(msg);
-        iov[n++] = IOV_STR(notice ? "PRIORITY=5" : "PRIORITY=6");
+        iov[n++] = IOV_STR(notice || e->unspooled ? "PRIORITY=5" : "PRIORITY=6");
         iov[n++] = IOV_STR("SYSLOG_IDENTIFIER=lockbox-record");
         iov[n++] = IOV_STR(j->f_session);
         iov[n++] = IOV_STR(j->f_request);
@@ -88,6 +88,10 @@ static int journal_send(struct lb_sink *s, const struct lb_sink_entry *e) {
         iov[n++] = (struct iovec) { .iov_base = records, .iov_len = 16 + e->records_len };
         if (e->resent)
                 iov[n++] = IOV_STR("LOCKBOX_RESENT=1");
+        /* the spool refused it: journald (and, for commands, auditd) is
+         * where it is kept */
+        if (e->unspooled)
+                iov[n++] = IOV_STR("LOCKBOX_UNSPOOLED=1");
         if (streq(e->kind, "cmd")) {
                 argv = lb_asprintf("LOCKBOX_ARGV=%s", strna(e->argv_text));
                 cwd = lb_asprintf("LOCKBOX_CWD=%s", strna(e->cwd));

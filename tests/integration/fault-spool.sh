@@ -8,7 +8,9 @@
 #     ran (its marker file exists) is in the spool or the session's journald
 #     entries, the session stopped before its end, and the verifier says
 #     the spool has no end (or the end record says evidence_failure);
-#     the same with a session that only runs commands;
+#     the same with a session that only runs commands; what ran is taken
+#     from the kernel's EXECVE records in auditd's log as well as the
+#     markers; journald and auditd say that the spool failed;
 #  2. full before the login: the login's command does not run.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
@@ -57,7 +59,7 @@ fi
 AUDIT_LOG=$(awk -F= '/^ *log_file/{gsub(/ /,"",$2); print $2}' /etc/audit/auditd.conf 2>/dev/null)
 AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
 cmds_in_evidence() { # what session spool marker-prefix
-    local what=$1 s=$2 spool=$3 pfx=$4 jcmds scmds ucmds f hex made=0 missing= raw=
+    local what=$1 s=$2 spool=$3 pfx=$4 jcmds scmds ucmds f hex made=0 missing= raw= execd
     lb_wait_for 100 sh -c "journalctl -a -o json LOCKBOX_SESSION=$s | grep -q ." || true
     sleep 2
     lb_audit_flush
@@ -74,8 +76,19 @@ for line in open(sys.argv[1], "rb"):
 PY
 )
     ucmds=$(cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'type=USER_CMD' | grep -a "lockbox_session=$s" || true)
-    for f in "$M/$pfx"*; do
-        [ -e "$f" ] || continue
+    # what ran: by the kernel's own EXECVE records in auditd's log (an exec
+    # killed before it made its marker ran all the same), and the markers
+    execd=$(cat "$AUDIT_LOG"* 2>/dev/null | python3 -c '
+import re, sys
+pfx = sys.argv[1]
+for line in sys.stdin.buffer:
+    if b"type=EXECVE" not in line:
+        continue
+    m = re.search(rb" a0=\"/usr/bin/touch\" a1=\"([^\"]*)\"", line)
+    if m and m.group(1).decode("utf-8", "replace").startswith(pfx):
+        print(m.group(1).decode("utf-8", "replace"))
+' "$M/$pfx" | sort -u)
+    for f in $( { printf '%s\n' "$execd"; ls -d "$M/$pfx"* 2>/dev/null; } | grep . | sort -u); do
         made=$((made + 1))
         hex=$(printf '/usr/bin/touch %s' "$f" | od -An -tx1 | tr -d ' \n')
         grep -qxF "/usr/bin/touch $f" <<<"$scmds" || grep -qxF "/usr/bin/touch $f" <<<"$jcmds" ||
@@ -87,9 +100,16 @@ PY
     done
     [ "$made" -gt 0 ] || lb_fail "$what: no command ran (the check is blind)"
     if [ -z "$missing" ]; then
-        lb_pass "$what: all $made commands that ran are in the evidence"
+        lb_pass "$what: all $made commands that ran (by the kernel's EXECVE records and the markers) are in the evidence"
     else
         lbb_bad "$what: commands that ran are in neither the spool, journald nor the recorder's audit records:$missing (only in the kernel's raw EXECVE records:${raw:- none})"
+    fi
+    # the failed spool is said where the spool is not: journald and auditd
+    if journalctl --no-pager -a SYSLOG_IDENTIFIER=lockbox-record | grep "session $s: the spool .* cannot be written" >/dev/null &&
+        cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'op=lockbox-record-spool-failed' | grep -a "lockbox_session=$s" >/dev/null; then
+        lb_pass "$what: journald and auditd say the spool failed"
+    else
+        lbb_bad "$what: journald or auditd does not say that the spool failed"
     fi
 }
 cmds_in_evidence "spool full (output and commands)" "$S" "$SPOOL" sf-

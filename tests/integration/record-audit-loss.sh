@@ -4,7 +4,10 @@
 # (real sshd, auditd), an exec storm while the kernel's backlog is tiny and
 # nothing waits for room (auditctl -b 4 --backlog_wait_time 0) makes the
 # kernel drop records; the recording then holds a note saying so, with the
-# kernel's lost counter, and the start record holds the counter at the start.
+# kernel's lost counter, and the start record holds the counter at the start;
+# at the session's close pam_lockbox (root) compares the counter with the one
+# it stored at the open and says the loss, with the session and the count, in
+# journald and auditd.
 . "$top_srcdir/tests/integration/lib.sh"
 lb_require_root
 lb_lock
@@ -45,3 +48,21 @@ PY
 lb_wait_for 50 sh -c "journalctl --no-pager SYSLOG_IDENTIFIER=lockbox-record | grep -q 'session $S: the kernel.s audit lost records'" ||
     lb_fail "no journal message of the loss"
 lb_pass "kernel audit loss in mid-session: noted in the recording (lost $lost0 -> $lost1) and the journal"
+# at the session's close, as root (pam_lockbox): the counter against the one
+# at its open, in journald with LOCKBOX_SESSION and in auditd
+AUDIT_LOG=$(awk -F= '/^ *log_file/{gsub(/ /,"",$2); print $2}' /etc/audit/auditd.conf 2>/dev/null)
+AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
+close_msg() { journalctl --no-pager -a -o cat SYSLOG_IDENTIFIER=pam_lockbox LOCKBOX_SESSION="$S" | grep "the kernel's audit lost"; }
+lb_wait_for 100 close_msg >/dev/null || lb_fail "no close-time journal message of the loss for session $S"
+m=$(close_msg | tail -n1)
+n=$(sed -n "s/.*audit lost \([0-9]*\) records while it was open.*/\1/p" <<<"$m")
+[ -n "$n" ] && [ "$n" -gt 0 ] && grep -q "session $S:" <<<"$m" ||
+    lb_fail "the close-time message does not name the session and the count: $m"
+[ "$n" -ge $((lost1 - lost0)) ] || lb_fail "the close-time count $n is less than the $((lost1 - lost0)) lost during the storm: $m"
+close_audit() { # auditd writes in batches: push them out first
+    lb_audit_flush
+    cat "$AUDIT_LOG"* 2>/dev/null | grep -a 'op=lockbox-session-audit-lost' |
+        grep -a "lockbox_session=\"$S\" .* audit_lost=$n " >/dev/null
+}
+lb_wait_for 50 close_audit || lb_fail "no op=lockbox-session-audit-lost for session $S in auditd's log"
+lb_pass "kernel audit loss: said at the session's close by pam_lockbox (session $S, $n records) in journald and auditd"

@@ -143,6 +143,29 @@ START_TEST(test_record_format) {
         ck_assert_int_eq(lb_pam_record_parse_session("{\"session\":\"s-\\u001b\"}", 19, &id),
                          -EBADMSG);
         ck_assert_int_eq(lb_pam_record_parse_session("[]", 2, &id), -EBADMSG);
+        {
+                /* the kernel audit's lost counter at open, when it was read */
+                uint64_t lost = 0;
+
+                rec.has_audit_lost = true;
+                rec.audit_lost = 22065;
+                ck_assert_int_eq(lb_pam_record_format(&rec, &text), 0);
+                ck_assert_ptr_nonnull(strstr(text, "\"audit_lost\":22065,"));
+                ck_assert_int_eq(lb_pam_record_parse_audit_lost(text, strlen(text), 7, &lost), 0);
+                ck_assert_uint_eq(lost, 22065);
+                ck_assert_int_eq(lb_pam_record_parse_audit_lost(text, strlen(text), 8, &lost),
+                                 -EBADMSG);
+                free(text);
+                rec.has_audit_lost = false;
+                ck_assert_int_eq(lb_pam_record_format(&rec, &text), 0);
+                ck_assert_int_eq(lb_pam_record_parse_audit_lost(text, strlen(text), 7, &lost),
+                                 -ENOENT);
+                free(text);
+                text = (char *) "{\"audit_session\":7,\"audit_lost\":-1}";
+                ck_assert_int_eq(lb_pam_record_parse_audit_lost(text, strlen(text), 7, &lost),
+                                 -EBADMSG);
+                text = NULL;
+        }
         ck_assert_int_eq(lb_pam_record_parse_session("{}", 2, &id), -EBADMSG);
 }
 END_TEST

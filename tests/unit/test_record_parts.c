@@ -264,6 +264,37 @@ START_TEST(test_next_entry) {
 }
 END_TEST
 
+/* Lines the spool refused go straight to a sink, one entry per line, marked
+ * unspooled; a command keeps its readable fields. */
+START_TEST(test_writer_unspooled) {
+        struct lb_sink_memory *m;
+        struct lb_rec_chain c;
+        struct lb_buf b = {};
+        json_auto_t *cmd = json_pack("{s:I, s:s, s:s, s:s}", "t", (json_int_t) 1, "kind", "cmd",
+                                     "argv_text", "touch x", "cwd", "/tmp");
+
+        ck_assert_int_eq(lb_sink_memory_new(&m), 0);
+        lb_rec_chain_init(&c);
+        add_records(&c, &b, 2, 100);
+        ck_assert_int_eq(lb_rec_finish(&c, cmd, &b), 0);
+        ck_assert_int_eq(lb_writer_send_unspooled(&m->sink, b.p, b.len), 0);
+        ck_assert_uint_eq(m->n, 3);
+        for (size_t i = 0; i < 3; i++) {
+                ck_assert(m->entries[i].unspooled);
+                ck_assert_uint_eq(m->entries[i].n_records, 1);
+                ck_assert_uint_eq(m->entries[i].seq_first, i + 1);
+        }
+        ck_assert_str_eq(m->entries[2].kind, "cmd");
+        ck_assert_str_eq(m->entries[2].argv_text, "touch x");
+        /* a failed send is said, the rest still sent */
+        m->fail_next = 1;
+        ck_assert_int_eq(lb_writer_send_unspooled(&m->sink, b.p, b.len), -ENOTCONN);
+        ck_assert_uint_eq(m->n, 5);
+        lb_sink_free(&m->sink);
+        lb_buf_done(&b);
+}
+END_TEST
+
 START_TEST(test_writer_resend) {
         char dir[] = "/tmp/lbx-unit.XXXXXX";
         struct lb_spool s;
@@ -669,6 +700,7 @@ int main(void) {
         tcase_add_test(tc, test_record_io_matches_jansson);
         tcase_add_test(tc, test_argv_text);
         tcase_add_test(tc, test_next_entry);
+        tcase_add_test(tc, test_writer_unspooled);
         tcase_add_test(tc, test_writer_resend);
         tcase_add_test(tc, test_writer_read_back);
         tcase_add_test(tc, test_jsend);
