@@ -30,7 +30,7 @@ static void check_export(struct lb_recording *r) {
 
         if (!f)
                 abort();
-        k = lb_asciicast_export(r, true, f);
+        k = lb_asciicast_export(r, true, false, f);
         fclose(f);
         if (k < 0)
                 return;
@@ -50,7 +50,7 @@ static void check_export(struct lb_recording *r) {
                                 abort();
                         lb_buf_put(&want_o, c, lb_sanitize(&san, d, dl, c));
                         free(c);
-                } else if (streq(rec->kind, "in") &&
+                } else if (streq(rec->kind, "in") && !lb_rec_hidden_input(rec) &&
                            (!stream || streq(stream, "tty") || streq(stream, "stdin")))
                         lb_buf_put(&want_i, d, dl);
         }
