@@ -285,7 +285,9 @@ static int add_execve(struct event *e, const char *t, size_t len) {
                                 if (lb_audit_field(t, len, key, &piece, &pl) < 0)
                                         break;
                                 any = true;
-                                if (lb_buf_append(&b, piece, pl) < 0) {
+                                /* an empty piece adds nothing (and an empty
+                                 * buffer has no memory to append to yet) */
+                                if (pl > 0 && lb_buf_append(&b, piece, pl) < 0) {
                                         lb_buf_done(&b);
                                         return -ENOMEM;
                                 }
