@@ -71,8 +71,8 @@ static void check_export(struct lb_recording *r) {
                 char *e = memchr(p, '\n', (size_t) (text + len - p));
                 FUZZ_CHECK(e, "event line without a newline");
                 size_t l = (size_t) (e - p);
-                long bad = fuzz_unsafe(p, l, NULL, false);
-                FUZZ_CHECK(bad < 0, "raw C0 control byte 0x%02x in an event line",
+                long bad = fuzz_unsafe(p, l, NULL, true);
+                FUZZ_CHECK(bad < 0, "raw C0 or C1 control byte 0x%02x in an event line",
                            (unsigned char) p[bad]);
                 FUZZ_CHECK(l > 4 && p[0] == '[' && p[l - 1] == ']' && p[l - 2] == '"',
                            "event line is not [t, \"x\", \"...\"]: %.*s", (int) l, p);

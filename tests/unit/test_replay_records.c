@@ -440,6 +440,11 @@ START_TEST(test_asciicast_encoding) {
         /* UTF-8 encoded surrogates and overlongs are not valid: byte by byte */
         roundtrip("\xed\xa0\x80\xc0\xaf", 5, "\"\\udced\\udca0\\udc80\\udcc0\\udcaf\"");
         roundtrip("\0x", 2, "\"\\u0000x\"");
+        /* C1 controls as UTF-8 (CSI U+009B, NEL, APC) are escaped, not raw:
+         * the .cast file holds no control a terminal could act on */
+        roundtrip("\xc2\x9b" "31m\xc2\x85\xc2\x9f\xc2\xa0", 11,
+                  "\"\\u009b31m\\u0085\\u009f\xc2\xa0\"");
+        roundtrip("\xc2\x80", 2, "\"\\u0080\"");
         {
                 /* a character cut at the end is carried when asked to */
                 struct lb_buf b = {};
