@@ -53,6 +53,13 @@ static int digits(const char **p, int n, int *ret) {
         return 0;
 }
 
+static int days_in_month(int y, int mo) {
+        static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 int lb_time_parse(const char *s, int64_t *ret) {
         struct tm tm = {};
         int y, mo, d, h, mi, se;
@@ -75,8 +82,9 @@ int lb_time_parse(const char *s, int64_t *ret) {
         }
         if (!((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') && !streq(p, "+00:00"))
                 return -EINVAL;
-        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-                return -EINVAL;
+        if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+            se > 60)
+                return -EINVAL; /* timegm would take 2026-02-31 as March 3 */
         tm.tm_year = y - 1900;
         tm.tm_mon = mo - 1;
         tm.tm_mday = d;

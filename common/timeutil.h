@@ -12,7 +12,8 @@ uint64_t lb_mono_ms(void);
 #define LB_TIME_LEN 32
 const char *lb_time_format(int64_t t, char *buf, size_t size);
 /* Accepts "YYYY-MM-DDTHH:MM:SSZ" (optionally with .fraction before the Z) and
- * "+00:00". Returns seconds since the epoch. */
+ * "+00:00", for a day that exists (no 2026-02-31, 2026-04-31). Returns
+ * seconds since the epoch. */
 int lb_time_parse(const char *s, int64_t *ret);
 /* sshd's expiry-time format: "YYYYMMDDHHMMSSZ". buf >= 17. */
 const char *lb_time_format_ssh(int64_t t, char *buf, size_t size);

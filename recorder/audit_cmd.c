@@ -111,16 +111,25 @@ int lb_audit_field(const char *text, size_t len, const char *key, char **ret,
                 e = memchr(v, '"', (size_t) (end - v));
                 if (!e)
                         return -EBADMSG;
-                out = strndup(v, (size_t) (e - v));
+                /* the kernel quotes only printable text: a NUL would make the
+                 * copy shorter than the length we hand back */
+                if (memchr(v, 0, (size_t) (e - v)))
+                        return -EBADMSG;
+                out = malloc((size_t) (e - v) + 1);
                 if (!out)
                         return -ENOMEM;
+                memcpy(out, v, (size_t) (e - v));
+                out[e - v] = 0;
                 *ret_len = (size_t) (e - v);
                 *ret = out;
                 return 0;
         }
-        for (e = v; e < end && *e != ' ' && *e != '\n' && *e != '\x1d'; e++)
+        for (e = v; e < end && *e != ' ' && *e != '\n' && *e != '\x1d'; e++) {
+                if (*e == '\0')
+                        return -EBADMSG;
                 if (hexval(*e) < 0)
                         hex = false;
+        }
         if ((e - v) % 2 != 0 || e == v)
                 hex = false;
         /* "(null)" and plain numbers stay as they are; only untrusted strings
@@ -130,6 +139,7 @@ int lb_audit_field(const char *text, size_t len, const char *key, char **ret,
         if (!out)
                 return -ENOMEM;
         if (hex) {
+                /* decoded bytes may hold a NUL: *ret_len counts them all */
                 for (const char *q = v; q < e; q += 2)
                         out[n++] = (char) (hexval(q[0]) << 4 | hexval(q[1]));
         } else {
@@ -143,18 +153,18 @@ int lb_audit_field(const char *text, size_t len, const char *key, char **ret,
 }
 
 static int field_num(const char *text, size_t len, const char *key, int64_t *ret) {
-        const char *v = find_key(text, len, key);
+        const char *v = find_key(text, len, key), *end = text + len;
         size_t n = 0;
         int64_t x = 0;
         bool neg = false;
 
         if (!v)
                 return -ENOENT;
-        if (*v == '-') {
+        if (v < end && *v == '-') {
                 neg = true;
                 v++;
         }
-        for (; v < text + len && *v >= '0' && *v <= '9'; v++, n++) {
+        for (; v < end && *v >= '0' && *v <= '9'; v++, n++) {
                 if (x > (INT64_MAX - 9) / 10)
                         return -ERANGE;
                 x = x * 10 + (*v - '0');
@@ -275,7 +285,9 @@ static int add_execve(struct event *e, const char *t, size_t len) {
                                 if (lb_audit_field(t, len, key, &piece, &pl) < 0)
                                         break;
                                 any = true;
-                                if (lb_buf_append(&b, piece, pl) < 0) {
+                                /* an empty piece adds nothing (and an empty
+                                 * buffer has no memory to append to yet) */
+                                if (pl > 0 && lb_buf_append(&b, piece, pl) < 0) {
                                         lb_buf_done(&b);
                                         return -ENOMEM;
                                 }

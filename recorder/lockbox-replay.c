@@ -265,6 +265,10 @@ static int cmd_list(struct opts *o, int argc, char **argv) {
                         puts(d);
         }
         report_untrusted(&untrusted, v, n);
+        if (untrusted.malformed > 0)
+                fprintf(stderr, "lockbox-replay: %zu entr%s or file%s whose session is not a session "
+                        "id (s-...), not listed (malformed)\n", untrusted.malformed,
+                        untrusted.malformed == 1 ? "y" : "ies", untrusted.malformed == 1 ? "" : "s");
         lb_claims_done(&untrusted);
         for (size_t i = 0; i < n; i++)
                 lb_session_info_done(&v[i]);

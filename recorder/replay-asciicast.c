@@ -66,6 +66,12 @@ int lb_asciicast_string(struct lb_buf *b, const void *data, size_t n, bool carry
                 } else if (l == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
                         snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
                         r = lb_buf_puts(b, esc);
+                } else if (l == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f) {
+                        /* C1 controls (U+0080..U+009F): JSON allows them raw,
+                         * but a .cast file printed on a terminal that acts
+                         * on UTF-8 C1 (CSI is U+009B) would run them */
+                        snprintf(esc, sizeof(esc), "\\u%04x", p[i + 1]);
+                        r = lb_buf_puts(b, esc);
                 } else if (l == 1 && (p[i] == '"' || p[i] == '\\')) {
                         esc[0] = '\\';
                         esc[1] = (char) p[i];

@@ -4,7 +4,8 @@
 /* asciicast v2 (asciinema) export of a recording.
  *
  * JSON strings must be Unicode, terminal output is bytes. Lossless encoding:
- * valid UTF-8 is written as characters (control characters as \uXXXX);
+ * valid UTF-8 is written as characters (control characters, C0, DEL and
+ * C1 U+0080..U+009F, as \uXXXX, so the file itself holds none);
  * every byte that is not part of valid UTF-8 is written as the lone
  * surrogate \uDC80..\uDCFF for bytes 0x80..0xFF (the convention of Python's
  * "surrogateescape", PEP 383). A UTF-8 character split across two out

@@ -51,6 +51,10 @@ static int rec_parse(const char *line, size_t len, struct lb_rec *ret) {
         if (!json_is_integer(seq) || json_integer_value(seq) < 1 || !json_is_integer(t) ||
             json_integer_value(t) < 0 || !kind || !hash)
                 return -EBADMSG;
+        /* a hash that is not a chain hash cannot link anything: the line is
+         * not a record (and nothing downstream carries its text) */
+        if (!lb_chain_hex_valid(hash))
+                return -EBADMSG;
         copy = malloc(len + 1);
         if (!copy)
                 return -ENOMEM;
@@ -124,7 +128,7 @@ static int same_seq(struct lb_recording *r, const struct lb_rec *old, struct lb_
 /* Sorts the records that arrived out of order (by seq, then arrival), drops
  * their duplicates and conflicts, and merges them into the sorted part. */
 static int sort_in(struct lb_recording *r) {
-        struct lb_rec *tail = r->recs + r->sorted_n, *merged;
+        struct lb_rec *tail, *merged;
         size_t nt = r->n - r->sorted_n, u = 0, i = 0, j = 0, k = 0;
         int ret = 0;
 
@@ -132,6 +136,7 @@ static int sort_in(struct lb_recording *r) {
                 r->sorted = true;
                 return 0;
         }
+        tail = r->recs + r->sorted_n; /* recs is NULL while the recording is empty */
         qsort_r(tail, nt, sizeof(*tail), cmp_seq, r);
         for (size_t t = 0; t < nt; t++) {
                 if (u > 0 && tail[u - 1].seq == tail[t].seq) {
@@ -441,13 +446,35 @@ char *lb_problem_format(const struct lb_problem *p) {
         return strdup("unknown problem");
 }
 
+json_t *lb_json_text(const char *s) {
+        _cleanup_free_ char *esc = NULL;
+
+        if (!s)
+                return json_null();
+        if (lb_utf8_valid(s, strlen(s)))
+                return json_string(s);
+        esc = lb_term_safe(s); /* invalid bytes as \xNN: ASCII, so UTF-8 */
+        return esc ? json_string(esc) : NULL;
+}
+
+/* Sets key to text made JSON-safe by lb_json_text; a NULL s sets nothing. */
+static int set_text(json_t *o, const char *key, const char *s) {
+        if (!s)
+                return 0;
+        return json_object_set_new(o, key, lb_json_text(s)) < 0 ? -ENOMEM : 0;
+}
+
 json_t *lb_verify_to_json(const struct lb_verify *v) {
         json_t *o, *a;
 
-        o = json_pack("{s:b, s:I, s:I, s:s?}", "ok", v->ok, "count", (json_int_t) v->count,
-                      "last_seq", (json_int_t) v->last_seq, "head", v->count ? v->head : NULL);
+        o = json_pack("{s:b, s:I, s:I}", "ok", v->ok, "count", (json_int_t) v->count,
+                      "last_seq", (json_int_t) v->last_seq);
         if (!o)
                 return NULL;
+        if (set_text(o, "head", v->count ? v->head : NULL) < 0) {
+                json_decref(o);
+                return NULL;
+        }
         a = json_array();
         if (!a || json_object_set_new(o, "problems", a) < 0) {
                 json_decref(o);
@@ -456,9 +483,13 @@ json_t *lb_verify_to_json(const struct lb_verify *v) {
         for (size_t i = 0; i < v->n_problems; i++) {
                 const struct lb_problem *p = &v->problems[i];
                 _cleanup_free_ char *text = lb_problem_format(p);
-                json_t *e = json_pack("{s:s, s:s?}", "kind", problem_name(p->kind), "text", text);
-                if (!e)
-                        continue;
+                json_t *e = json_pack("{s:s}", "kind", problem_name(p->kind));
+                if (!e || set_text(e, "text", text) < 0) {
+                        /* out of memory: no report rather than one short of a problem */
+                        json_decref(e);
+                        json_decref(o);
+                        return NULL;
+                }
                 if (p->kind == LB_PROBLEM_GAP || p->kind == LB_PROBLEM_CHANGED ||
                     p->kind == LB_PROBLEM_REORDERED || p->kind == LB_PROBLEM_RELINKED ||
                     p->kind == LB_PROBLEM_CONFLICT) {
@@ -524,11 +555,30 @@ void lb_session_info_add(struct lb_session_info *i, json_t *rec) {
 }
 
 json_t *lb_session_info_to_json(const struct lb_session_info *i) {
-        return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:b}",
-                         "session", i->session, "request", i->request, "operator", i->operator_,
-                         "user", i->user, "host", i->host, "start", i->start, "end", i->end,
-                         "reason", i->reason, "mode", i->mode, "not_after", i->not_after,
-                         "commands", (json_int_t) i->commands, "ended", i->ended);
+        const struct {
+                const char *key, *val;
+        } f[] = {
+                { "session", i->session }, { "request", i->request }, { "operator", i->operator_ },
+                { "user", i->user },       { "host", i->host },       { "start", i->start },
+                { "end", i->end },         { "reason", i->reason },   { "mode", i->mode },
+                { "not_after", i->not_after },
+        };
+        json_t *o = json_object();
+
+        if (!o)
+                return NULL;
+        /* text is set through lb_json_text: a field that is not UTF-8 is
+         * escaped, it never turns the whole summary into NULL */
+        for (size_t k = 0; k < ELEMENTSOF(f); k++)
+                if (set_text(o, f[k].key, f[k].val) < 0)
+                        goto fail;
+        if (json_object_set_new(o, "commands", json_integer((json_int_t) i->commands)) < 0 ||
+            json_object_set_new(o, "ended", json_boolean(i->ended)) < 0)
+                goto fail;
+        return o;
+fail:
+        json_decref(o);
+        return NULL;
 }
 
 /* ---- payloads ---- */

@@ -126,3 +126,7 @@ int lb_rec_argv(const struct lb_rec *rec, char ***ret, size_t **ret_lens, size_t
 char *lb_argv_render(char *const *argv, const size_t *lens, size_t n);
 
 const char *lb_json_str(json_t *o, const char *key); /* NULL unless a string */
+/* A JSON string of s (null for NULL) that never fails on the text: s as it
+ * is when it is UTF-8, else with the bytes that are not as \xNN. NULL only
+ * when out of memory. Use it for any text that came from a recording. */
+json_t *lb_json_text(const char *s);

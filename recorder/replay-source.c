@@ -601,9 +601,22 @@ size_t lb_reader_foreign(const struct lb_reader *rd) {
 
 /* ---- list ---- */
 
+bool lb_session_id_valid(const char *s, size_t len) {
+        if (!s || len < 3 || len > LB_SESSION_ID_MAX || memcmp(s, "s-", 2) != 0)
+                return false;
+        for (size_t i = 2; i < len; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
 struct infos {
         struct lb_session_info *v;
         size_t n;
+        size_t malformed; /* entries or files whose session name is not an id */
         size_t last; /* the session found last: entries of one session come together */
 };
 
@@ -672,8 +685,11 @@ static int list_journal(const struct lb_source *s, struct infos *is, struct lb_c
                         continue;
                 }
                 if (sd_journal_get_data(j, "LOCKBOX_SESSION", &d, &l) < 0 || l <= 16 ||
-                    l - 16 >= sizeof(ses))
+                    !lb_session_id_valid((const char *) d + 16, l - 16)) {
+                        is->malformed++;
                         continue;
+                }
+                _Static_assert(sizeof(ses) > LB_SESSION_ID_MAX, "session buffer");
                 memcpy(ses, (const char *) d + 16, l - 16);
                 ses[l - 16] = '\0';
                 if (entry_records(j, &p, &l) < 0)
@@ -693,9 +709,14 @@ out:
 
 static int export_fold(struct export_entry *e, void *ud) {
         struct infos *is = ud;
-        _cleanup_free_ char *ses = strndup(e->session.p, e->session.n);
+        _cleanup_free_ char *ses = NULL;
         struct lb_session_info *info;
 
+        if (!lb_session_id_valid(e->session.p, e->session.n)) {
+                is->malformed++;
+                return 0;
+        }
+        ses = strndup(e->session.p, e->session.n);
         if (!ses)
                 return -ENOMEM;
         info = info_for(is, ses);
@@ -718,6 +739,11 @@ static int list_spool_file(const char *path, struct infos *is) {
         if (!tmp.session) {
                 lb_session_info_done(&tmp);
                 return 0; /* no start record: nothing to list it by */
+        }
+        if (!lb_session_id_valid(tmp.session, strlen(tmp.session))) {
+                lb_session_info_done(&tmp);
+                is->malformed++;
+                return 0;
         }
         info = info_for(is, tmp.session);
         if (!info) {
@@ -799,6 +825,7 @@ int lb_source_list(const struct lb_source *s, struct lb_session_info **ret, size
                 qsort(is.v, is.n, sizeof(is.v[0]), cmp_info);
         *ret = is.v;
         *ret_n = is.n;
+        untrusted.malformed = is.malformed;
         if (ret_untrusted)
                 *ret_untrusted = untrusted;
         else

@@ -51,6 +51,9 @@ struct lb_claims {
         struct lb_claim *v;
         size_t n;
         size_t total;  /* every untrusted entry, with or without a session */
+        /* lb_source_list: entries (journal) or files (spool) left out because
+         * the session they name is not a session id (lb_session_id_valid) */
+        size_t malformed;
 };
 void lb_claims_done(struct lb_claims *c);
 int lb_claims_add(struct lb_claims *c, const char *session, size_t len);
@@ -69,6 +72,12 @@ int lb_reader_wait(struct lb_reader *rd, int extra_fd, int timeout_ms);
 /* Entries skipped because a writer we don't trust wrote them. */
 size_t lb_reader_foreign(const struct lb_reader *rd);
 void lb_reader_free(struct lb_reader *rd);
+
+/* A session id as the broker issues them ("s-" and 16 hex digits) and the
+ * recorder accepts them: "s-", then letters, digits, '.', '_', '-', at most
+ * LB_SESSION_ID_MAX bytes in all. s need not be NUL-terminated. */
+#define LB_SESSION_ID_MAX 64
+bool lb_session_id_valid(const char *s, size_t len);
 
 /* Every session the source holds (start, end and cmd records), and the
  * untrusted entries that were ignored (ret_untrusted may be NULL). */

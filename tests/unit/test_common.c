@@ -56,6 +56,16 @@ START_TEST(test_time) {
         ck_assert_int_eq(lb_time_parse("2026-11-22T10:00:00.123Z", &t), 0);
         ck_assert_int_eq(lb_time_parse("2026-11-22T10:00:00+01:00", &t), -EINVAL);
         ck_assert_int_eq(lb_time_parse("2026-13-22T10:00:00Z", &t), -EINVAL);
+        /* a day the month does not have is refused, not moved to the next month */
+        ck_assert_int_eq(lb_time_parse("2026-02-31T00:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(lb_time_parse("2026-02-29T00:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(lb_time_parse("2026-04-31T00:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(lb_time_parse("2100-02-29T00:00:00Z", &t), -EINVAL);
+        ck_assert_int_eq(lb_time_parse("2028-02-29T00:00:00Z", &t), 0);
+        ck_assert_int_eq(t, 1835395200);
+        ck_assert_int_eq(lb_time_parse("2000-02-29T00:00:00Z", &t), 0);
+        ck_assert_int_eq(lb_time_parse("2026-12-31T23:59:59Z", &t), 0);
+        ck_assert_int_eq(lb_time_parse("2026-01-31T00:00:00Z", &t), 0);
         ck_assert_int_eq(lb_time_parse("garbage", &t), -EINVAL);
 }
 END_TEST

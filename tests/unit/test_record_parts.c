@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -154,6 +155,107 @@ START_TEST(test_audit_field) {
         ck_assert_str_eq(v, "(null)");
         free(v);
         ck_assert_int_eq(lb_audit_field(t, strlen(t), "e", &v, &n), -ENOENT);
+}
+END_TEST
+
+/* A copy of n bytes that ends where an unreadable page starts: a read one
+ * byte past the text faults, with or without a sanitizer. */
+static char *at_page_end(const void *text, size_t n, void **ret_map, size_t *ret_maplen) {
+        size_t pg = (size_t) sysconf(_SC_PAGESIZE), ml = 2 * pg;
+        char *m;
+
+        ck_assert_uint_le(n, pg);
+        m = mmap(NULL, ml, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ck_assert_ptr_ne(m, MAP_FAILED);
+        ck_assert_int_eq(mprotect(m + pg, pg, PROT_NONE), 0);
+        memcpy(m + pg - n, text, n);
+        *ret_map = m;
+        *ret_maplen = ml;
+        return m + pg - n;
+}
+
+/* The length lb_audit_field reports is the number of bytes it returns: a
+ * NUL inside a quoted or plain value (the kernel sends none) is refused (a
+ * quoted "a\0b" used to come back as "a" with length 3, and callers copied
+ * 3); hex-encoded bytes decode to exactly what they say, NUL included. */
+START_TEST(test_audit_field_nul) {
+        static const char quoted[] = "audit(1.1:1): a0=\"a\0b\" a1=\"ok\"";
+        static const char plain[] = "audit(1.1:1): a0=x\0y a1=\"ok\"";
+        static const char hexed[] = "audit(1.1:1): a0=610062 a1=\"ok\"";
+        const char *const texts[] = { quoted, plain };
+        const size_t lens[] = { sizeof(quoted) - 1, sizeof(plain) - 1 };
+
+        {
+                char *v = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(lb_audit_field(hexed, sizeof(hexed) - 1, "a0", &v, &n), 0);
+                ck_assert_uint_eq(n, 3);
+                ck_assert_mem_eq(v, "a\0b", 4);
+                free(v);
+        }
+        for (size_t i = 0; i < 2; i++) {
+                char *v = NULL;
+                size_t n = 0;
+                int r = lb_audit_field(texts[i], lens[i], "a0", &v, &n);
+                ck_assert_msg(r == -EBADMSG, "text %zu: %d, %zu bytes, strlen %zu", i, r, n,
+                              v ? strlen(v) : 0);
+                free(v);
+                /* the other fields of the record still read */
+                ck_assert_int_eq(lb_audit_field(texts[i], lens[i], "a1", &v, &n), 0);
+                ck_assert_str_eq(v, "ok");
+                ck_assert_uint_eq(n, 2);
+                free(v);
+        }
+
+        /* through the parser: an EXECVE whose argument holds a NUL gives no
+         * command whose argv entry is shorter than its length */
+        {
+                static const char sys[] = "audit(1.1:9): success=yes ppid=1 pid=2 uid=3 ses=7";
+                static const char exe[] = "audit(1.1:9): argc=1 a0=\"a\0bbbbbbbbbbbbbbbbbbbbbb\"";
+                struct lb_audit_parser *p;
+                struct lb_cmd *c = NULL;
+                int r;
+
+                ck_assert_int_eq(lb_audit_parser_new(7, &p), 0);
+                ck_assert_int_eq(lb_audit_parser_feed(p, LB_AUDIT_SYSCALL, sys, sizeof(sys) - 1, &c), 0);
+                (void) lb_audit_parser_feed(p, LB_AUDIT_EXECVE, exe, sizeof(exe) - 1, &c);
+                r = lb_audit_parser_feed(p, LB_AUDIT_EOE, "audit(1.1:9): ", 14, &c);
+                if (r > 0 && c) {
+                        for (size_t i = 0; i < c->argc; i++)
+                                ck_assert_uint_eq(strlen(c->argv[i]), c->argv_len[i]);
+                        lb_cmd_free(c);
+                }
+                lb_audit_parser_free(p);
+        }
+}
+END_TEST
+
+/* A numeric field whose '=' is the last byte of the record: nothing is read
+ * past the record (it used to look at the byte after it for a '-'). */
+START_TEST(test_audit_numeric_field_at_end) {
+        static const char *const texts[] = {
+                "audit(1.1:1): ses=", "audit(1.1:1): ses=-", "audit(1.1:1): pid=",
+                "audit(1.1:1): ses=7 ppid=", "audit(1.1:1): ses=7 uid=", "audit(1.1:2): argc=",
+                "audit(1.1:3): item=",
+        };
+        static const int types[] = {
+                LB_AUDIT_SYSCALL, LB_AUDIT_SYSCALL, LB_AUDIT_SYSCALL, LB_AUDIT_SYSCALL,
+                LB_AUDIT_SYSCALL, LB_AUDIT_EXECVE, LB_AUDIT_PATH,
+        };
+
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+                struct lb_audit_parser *p;
+                struct lb_cmd *c = NULL;
+                void *map;
+                size_t ml;
+                const char *t = at_page_end(texts[i], strlen(texts[i]), &map, &ml);
+
+                ck_assert_int_eq(lb_audit_parser_new(7, &p), 0);
+                (void) lb_audit_parser_feed(p, types[i], t, strlen(texts[i]), &c);
+                ck_assert_ptr_null(c);
+                lb_audit_parser_free(p);
+                munmap(map, ml);
+        }
 }
 END_TEST
 
@@ -697,6 +799,8 @@ int main(void) {
         tcase_add_test(tc, test_audit_other_session_and_interleaved);
         tcase_add_test(tc, test_audit_failed_exec_and_argv_split);
         tcase_add_test(tc, test_audit_field);
+        tcase_add_test(tc, test_audit_field_nul);
+        tcase_add_test(tc, test_audit_numeric_field_at_end);
         tcase_add_test(tc, test_record_io_matches_jansson);
         tcase_add_test(tc, test_argv_text);
         tcase_add_test(tc, test_next_entry);

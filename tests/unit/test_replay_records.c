@@ -6,9 +6,11 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replay-asciicast.h"
 #include "replay-records.h"
+#include "replay-source.h"
 #include "util.h"
 
 #define N 8
@@ -229,6 +231,162 @@ START_TEST(test_parse_and_dedupe) {
 }
 END_TEST
 
+/* A line whose "hash" is not 64 hex digits is not a record: verify counts
+ * it as malformed, and the head it reports is a real chain hash. The last
+ * record's hash here is 63 hex digits and "é": its 64-byte copy used to end
+ * inside the character and lb_verify_to_json returned NULL (verify --json
+ * printed nothing, export --format bundle failed). */
+START_TEST(test_bad_hash_is_malformed) {
+        struct lb_recording rec = {};
+        struct lb_verify v;
+        json_auto_t *o = NULL, *j = NULL;
+        _cleanup_free_ char *bad = NULL, *h = NULL, *prev_hash = NULL;
+        const char *bad_hashes[] = { NULL, "", "0123", "g", NULL };
+        build();
+
+        o = json_loads(lines[N - 1], 0, NULL);
+        ck_assert_ptr_nonnull(o);
+        h = lb_asprintf("%.63s\xc3\xa9", lb_json_str(o, "hash"));
+        json_object_set_new(o, "hash", json_string(h));
+        bad = json_dumps(o, LB_CANON_FLAGS);
+        {
+                json_auto_t *p = json_loads(lines[N - 2], 0, NULL);
+                prev_hash = strdup(lb_json_str(p, "hash"));
+        }
+        for (int i = 0; i < N - 1; i++)
+                ck_assert_int_eq(lb_recording_add_line(&rec, lines[i], strlen(lines[i])), 1);
+        ck_assert_int_eq(lb_recording_add_line(&rec, bad, strlen(bad)), -EBADMSG);
+        ck_assert_uint_eq(rec.malformed, 1);
+        ck_assert_uint_eq(rec.n, N - 1);
+        ck_assert_int_eq(lb_recording_verify(&rec, &v), 0);
+        ck_assert(!v.ok);
+        ck_assert(has_problem(&v, LB_PROBLEM_MALFORMED, 1, 0));
+        ck_assert(has_problem(&v, LB_PROBLEM_NO_END, N - 1, 0));
+        ck_assert_str_eq(v.head, prev_hash);
+        j = lb_verify_to_json(&v);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_str_eq(lb_json_str(j, "head"), prev_hash);
+        ck_assert_uint_eq(json_array_size(json_object_get(j, "problems")), v.n_problems);
+        lb_verify_done(&v);
+        lb_recording_done(&rec);
+
+        /* other hashes that are not chain hashes: malformed too */
+        bad_hashes[0] = h;
+        for (size_t i = 1; bad_hashes[i]; i++) {
+                struct lb_recording r2 = {};
+                _cleanup_free_ char *l = NULL;
+                json_object_set_new(o, "hash", json_string(bad_hashes[i]));
+                l = json_dumps(o, LB_CANON_FLAGS);
+                ck_assert_int_eq(lb_recording_add_line(&r2, l, strlen(l)), -EBADMSG);
+                ck_assert_uint_eq(r2.malformed, 1);
+                lb_recording_done(&r2);
+        }
+}
+END_TEST
+
+/* Text that is not UTF-8 never turns a JSON answer into NULL: it is escaped
+ * (lb_json_text), in the verify report and in a session summary. */
+START_TEST(test_json_text_not_utf8) {
+        struct lb_verify v = { .count = 1, .last_seq = 1 };
+        struct lb_session_info i = { .start_s = -1 };
+        json_auto_t *j = NULL, *k = NULL, *t = NULL;
+
+        snprintf(v.head, sizeof(v.head), "%s", "abc\xc3");
+        j = lb_verify_to_json(&v);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_str_eq(lb_json_str(j, "head"), "abc\\xc3");
+
+        i.session = strdup("s-\xf3");
+        i.host = strdup("web\xff");
+        i.user = strdup("v\xc3\xa9ndor");
+        k = lb_session_info_to_json(&i);
+        ck_assert_ptr_nonnull(k);
+        ck_assert_str_eq(lb_json_str(k, "session"), "s-\\xf3");
+        ck_assert_str_eq(lb_json_str(k, "host"), "web\\xff");
+        ck_assert_str_eq(lb_json_str(k, "user"), "v\xc3\xa9ndor"); /* UTF-8 stays as it is */
+        ck_assert(json_is_integer(json_object_get(k, "commands")));
+        ck_assert_ptr_null(json_object_get(k, "end"));
+        lb_session_info_done(&i);
+
+        t = lb_json_text(NULL);
+        ck_assert(json_is_null(t));
+}
+END_TEST
+
+START_TEST(test_session_id_valid) {
+        ck_assert(lb_session_id_valid("s-0123456789abcdef", 18));
+        ck_assert(lb_session_id_valid("s-1", 3));
+        ck_assert(lb_session_id_valid("s-rt-real-12-34", 15));
+        ck_assert(!lb_session_id_valid("s-", 2));
+        ck_assert(!lb_session_id_valid("x-1", 3));
+        ck_assert(!lb_session_id_valid("s-\xf3", 3));
+        ck_assert(!lb_session_id_valid("\xf3-", 2));
+        ck_assert(!lb_session_id_valid("s-1\0", 4));
+        ck_assert(!lb_session_id_valid("s-a/b", 5));
+        ck_assert(!lb_session_id_valid("s-a b", 5));
+        ck_assert(!lb_session_id_valid(NULL, 0));
+        {
+                char big[LB_SESSION_ID_MAX + 2];
+                memset(big, 'a', sizeof(big));
+                big[0] = 's';
+                big[1] = '-';
+                ck_assert(lb_session_id_valid(big, LB_SESSION_ID_MAX));
+                ck_assert(!lb_session_id_valid(big, LB_SESSION_ID_MAX + 1));
+        }
+}
+END_TEST
+
+/* list over a journal export file: an entry whose LOCKBOX_SESSION is not a
+ * session id (here not even UTF-8) is not listed and is counted as
+ * malformed; it used to be listed, and list --json dropped it silently
+ * (lb_session_info_to_json gave NULL). */
+START_TEST(test_list_session_not_an_id) {
+        char path[] = "/tmp/test-replay-list-XXXXXX";
+        char *paths[] = { path, NULL };
+        struct lb_source src = { .type = LB_SOURCE_EXPORT, .paths = paths };
+        struct lb_session_info *infos = NULL;
+        struct lb_claims claims = {};
+        size_t n = 0;
+        _cleanup_free_ char *text = NULL;
+        int fd;
+        build();
+
+        text = lb_asprintf("_UID=0\nMESSAGE_ID=2fb1b94404e04226bd17aa5adfaa9a65\n"
+                           "LOCKBOX_SESSION=\xf3-\nLOCKBOX_RECORDS=\n\n"
+                           "_UID=0\nMESSAGE_ID=2fb1b94404e04226bd17aa5adfaa9a65\n"
+                           "LOCKBOX_SESSION=s-1\nLOCKBOX_RECORDS=%s\n\n",
+                           lines[0]);
+        fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        ck_assert_int_eq(lb_source_trust_uid(&src, 0), 0);
+        ck_assert_int_eq(lb_source_list(&src, &infos, &n, &claims), 0);
+        unlink(path);
+        for (size_t i = 0; i < n; i++) {
+                json_auto_t *j = lb_session_info_to_json(&infos[i]);
+                ck_assert_ptr_nonnull(j);
+        }
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(infos[0].session, "s-1");
+        ck_assert_str_eq(infos[0].operator_, "alice");
+        ck_assert_uint_eq(claims.malformed, 1);
+        for (size_t i = 0; i < n; i++)
+                lb_session_info_done(&infos[i]);
+        free(infos);
+        lb_claims_done(&claims);
+}
+END_TEST
+
+START_TEST(test_find_in_empty_recording) {
+        struct lb_recording r = {};
+        ck_assert_ptr_null(lb_recording_find(&r, 1));
+        lb_recording_sort(&r);
+        ck_assert_ptr_null(lb_recording_find(&r, 0));
+        lb_recording_done(&r);
+}
+END_TEST
+
 START_TEST(test_argv) {
         struct lb_recording rec = {};
         _cleanup_strv_free_ char **argv = NULL;
@@ -282,6 +440,11 @@ START_TEST(test_asciicast_encoding) {
         /* UTF-8 encoded surrogates and overlongs are not valid: byte by byte */
         roundtrip("\xed\xa0\x80\xc0\xaf", 5, "\"\\udced\\udca0\\udc80\\udcc0\\udcaf\"");
         roundtrip("\0x", 2, "\"\\u0000x\"");
+        /* C1 controls as UTF-8 (CSI U+009B, NEL, APC) are escaped, not raw:
+         * the .cast file holds no control a terminal could act on */
+        roundtrip("\xc2\x9b" "31m\xc2\x85\xc2\x9f\xc2\xa0", 11,
+                  "\"\\u009b31m\\u0085\\u009f\xc2\xa0\"");
+        roundtrip("\xc2\x80", 2, "\"\\u0080\"");
         {
                 /* a character cut at the end is carried when asked to */
                 struct lb_buf b = {};
@@ -470,6 +633,11 @@ int main(void) {
         tcase_add_test(tc, test_asciicast_export);
         tcase_add_test(tc, test_reversed_is_n_log_n);
         tcase_add_test(tc, test_out_of_order_duplicates_and_conflicts);
+        tcase_add_test(tc, test_bad_hash_is_malformed);
+        tcase_add_test(tc, test_json_text_not_utf8);
+        tcase_add_test(tc, test_session_id_valid);
+        tcase_add_test(tc, test_list_session_not_an_id);
+        tcase_add_test(tc, test_find_in_empty_recording);
         tcase_set_timeout(tc, 120);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
