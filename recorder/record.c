@@ -33,7 +33,10 @@ int lb_buf_reserve(struct lb_buf *b, size_t more) {
 }
 
 int lb_buf_append(struct lb_buf *b, const void *p, size_t n) {
-        int r = lb_buf_reserve(b, n);
+        int r;
+        if (n == 0) /* an empty buffer has no pointer to add 0 to */
+                return 0;
+        r = lb_buf_reserve(b, n);
         if (r < 0)
                 return r;
         memcpy(b->p + b->len, p, n);

@@ -19,7 +19,10 @@ fault() { # what signal
     local what=$1 sig=$2 t0 el spool sum err
     lbr_key
     local rkey=$KEY req=$R
-    LBB_TIMEOUT=120 lbb_ssh 127.0.0.1 "/usr/bin/touch $M/$sig-open; setsid sleep 300 </dev/null >/dev/null 2>&1 & echo bg=\$!; sleep 200" \
+    # the job is found by its argv: its pid in the session is the session's
+    # PID namespace's, not the host's
+    local job="sleep 307.$RANDOM"
+    LBB_TIMEOUT=120 lbb_ssh 127.0.0.1 "/usr/bin/touch $M/$sig-open; setsid $job </dev/null >/dev/null 2>&1 & echo bg=\$!; sleep 200" \
         >"$LB_TMP/$sig.out" 2>"$LB_TMP/$sig.err" &
     local sp=$!
     lb_wait_for 150 grep -q 'bg=' "$LB_TMP/$sig.out" || lb_fail "$what: session did not start: $(cat "$LB_TMP/$sig.err")"
@@ -45,8 +48,7 @@ fault() { # what signal
     else
         lbb_bad "$what: the open session ended ${el}s after the broker went (grace 60 s)"
     fi
-    BG=$(grep -ao 'bg=[0-9]*' "$LB_TMP/$sig.out" | head -1 | cut -d= -f2)
-    lb_wait_for 50 sh -c "! kill -0 $BG" || lbb_bad "$what: the session's setsid job $BG outlived it"
+    lb_wait_for 50 sh -c "! pgrep -xf '$job' >/dev/null" || lbb_bad "$what: the session's setsid job ($job) outlived it"
     spool=$(ls -t "$LBR_SPOOL"/*.jsonl | head -1)
     sum=$(python3 "$CHECK" spool "$spool") || lb_fail "$what: spool: $sum"
     if jq -e '.end != null' <<<"$sum" >/dev/null && grep -q 'broker was unreachable' "$spool"; then

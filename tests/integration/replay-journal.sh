@@ -166,11 +166,13 @@ journalctl --directory "$T/export" "LOCKBOX_SESSION=$S" -o cat | grep -q "lockbo
 "$R" --directory "$T/export" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "play --directory not exact"
 files=()
 for f in "$T"/export/*.journal; do files+=(--file "$f"); done
-"$R" "${files[@]}" list | grep -q "$S" || lb_fail "list --file"
+out=$("$R" "${files[@]}" list) || lb_fail "list --file failed"
+grep -q "$S" <<<"$out" || lb_fail "list --file"
 "$R" "${files[@]}" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "play --file not exact"
 journalctl -o export "LOCKBOX_SESSION=$S" > "$T/s.export"
 "$R" --file "$T/s.export" verify "$S" > /dev/null || lb_fail "verify of journal export format"
-"$R" --file "$T/s.export" list | grep -q "$S" || lb_fail "list of journal export format"
+out=$("$R" --file "$T/s.export" list) || lb_fail "list of journal export format failed"
+grep -q "$S" <<<"$out" || lb_fail "list of journal export format"
 "$R" --file "$T/s.export" play --raw --max-idle 0 "$S" | cmp -s - "$T/expected" || lb_fail "play of export format not exact"
 lb_pass "exported journal files read with --directory and --file (journal files and export format)"
 
