@@ -893,45 +893,6 @@ static char *errno_text(const char *what, int e) {
         return lb_asprintf("%s: %s (%s)", what, name ? name : "?", strerror(e));
 }
 
-/* The groups the recorder gives its service user when it drops: the group
- * database's (getgrouplist, the primary group first), plus systemd-journal
- * when that group exists. */
-static int service_groups(const struct passwd *pw, gid_t **ret, size_t *ret_n, bool *ret_journal_added) {
-        struct group *jg = getgrnam("systemd-journal");
-        _cleanup_free_ gid_t *v = NULL;
-        int n = 16;
-
-        for (;;) {
-                gid_t *nv = reallocarray(v, (size_t) n + 1, sizeof(gid_t));
-                int want = n;
-
-                if (!nv)
-                        return -ENOMEM;
-                v = nv;
-                if (getgrouplist(pw->pw_name, pw->pw_gid, v, &want) >= 0) {
-                        n = want;
-                        break;
-                }
-                if (want <= n || want > 65536)
-                        return -E2BIG;
-                n = want;
-        }
-        *ret_journal_added = false;
-        if (jg) {
-                bool have = false;
-
-                for (int i = 0; i < n; i++)
-                        have = have || v[i] == jg->gr_gid;
-                if (!have) {
-                        v[n++] = jg->gr_gid;
-                        *ret_journal_added = true;
-                }
-        }
-        *ret = TAKE_PTR(v);
-        *ret_n = (size_t) n;
-        return 0;
-}
-
 struct as_user {
         const struct passwd *pw;
         const gid_t *groups;  /* NULL: initgroups() */
@@ -1290,7 +1251,7 @@ static void check_service_user(struct doctor *d) {
                        strna(user));
                 return;
         }
-        r = service_groups(pw, &groups, &n, &journal_added);
+        r = lb_service_groups(pw->pw_name, pw->pw_gid, &groups, &n, &journal_added);
         if (r < 0) {
                 report(d, ST_WARN, "service-user", "cannot read the groups of %s: %s", user, strerror(-r));
                 return;

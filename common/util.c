@@ -530,3 +530,41 @@ int lb_write_all(int fd, const void *p, size_t n) {
         }
         return 0;
 }
+
+int lb_service_groups(const char *user, gid_t gid, gid_t **ret, size_t *ret_n,
+                      bool *ret_journal_added) {
+        struct group *jg = getgrnam("systemd-journal");
+        _cleanup_free_ gid_t *v = NULL;
+        bool added = false;
+        int n = 16;
+
+        for (;;) {
+                gid_t *nv = reallocarray(v, (size_t) n + 1, sizeof(gid_t));
+                int want = n;
+                if (!nv)
+                        return -ENOMEM;
+                v = nv;
+                if (getgrouplist(user, gid, v, &want) >= 0) {
+                        n = want;
+                        break;
+                }
+                if (want <= n || want > 65536)
+                        return -E2BIG;
+                n = want;
+        }
+        if (jg) {
+                bool have = false;
+                for (int i = 0; i < n; i++)
+                        have = have || v[i] == jg->gr_gid;
+                if (!have) {
+                        v[n++] = jg->gr_gid;
+                        added = true;
+                }
+        }
+        if (ret_journal_added)
+                *ret_journal_added = added;
+        *ret = v;
+        *ret_n = (size_t) n;
+        v = NULL;
+        return 0;
+}

@@ -55,3 +55,10 @@ int lb_user_in_group(const char *user, const char *group); /* 1 yes, 0 no, <0 er
 /* Files */
 int lb_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int lb_write_all(int fd, const void *p, size_t n);
+
+/* The groups a service user gets when a program of ours drops to it: its own
+ * from the group database (getgrouplist, the primary group first), plus
+ * systemd-journal when that group exists (to read the journal back).
+ * *ret_journal_added (may be NULL): systemd-journal was not among its own. */
+int lb_service_groups(const char *user, gid_t gid, gid_t **ret, size_t *ret_n,
+                      bool *ret_journal_added);

@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
                 return refuse("the recorder's service user does not exist");
         r.rec_uid = pw->pw_uid;
         r.rec_gid = pw->pw_gid;
-        if (lb_rec_service_groups(pw->pw_name, pw->pw_gid, &r.rec_groups, &r.n_rec_groups) < 0)
+        if (lb_service_groups(pw->pw_name, pw->pw_gid, &r.rec_groups, &r.n_rec_groups, NULL) < 0)
                 return refuse("the recorder's service user's groups cannot be read");
         if (!r.op_name || !r.op_shell)
                 return refuse("out of memory");

@@ -270,38 +270,6 @@ int lb_rec_claim_tty(void) {
 
 /* ---- the broker, asked by the service user ---------------------------------- */
 
-int lb_rec_service_groups(const char *user, gid_t gid, gid_t **ret, size_t *ret_n) {
-        struct group *jg = getgrnam("systemd-journal");
-        _cleanup_free_ gid_t *v = NULL;
-        int n = 16;
-
-        for (;;) {
-                gid_t *nv = reallocarray(v, (size_t) n + 1, sizeof(gid_t));
-                int want = n;
-                if (!nv)
-                        return -ENOMEM;
-                v = nv;
-                if (getgrouplist(user, gid, v, &want) >= 0) {
-                        n = want;
-                        break;
-                }
-                if (want <= n || want > 65536)
-                        return -E2BIG;
-                n = want;
-        }
-        if (jg) {
-                bool have = false;
-                for (int i = 0; i < n; i++)
-                        have = have || v[i] == jg->gr_gid;
-                if (!have)
-                        v[n++] = jg->gr_gid;
-        }
-        *ret = v;
-        *ret_n = (size_t) n;
-        v = NULL;
-        return 0;
-}
-
 static int drop_for_good(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
         uid_t ru, eu, su;
         cap_t caps;

@@ -55,10 +55,6 @@ const char *lb_rec_env_get(char *const *env, const char *name);
  * fd 0 is not a terminal. */
 int lb_rec_claim_tty(void);
 
-/* The service user's supplementary groups (its own, e.g. the broker
- * socket's group, plus the journal's group to read its entries back). */
-int lb_rec_service_groups(const char *user, gid_t gid, gid_t **ret, size_t *ret_n);
-
 /* A short-lived child, dropped for good to uid/gid and exactly `groups` (no
  * capabilities, no_new_privs), asks the broker for session `id` and hands
  * the answer back over a pipe: no network code ever runs as root. */
