@@ -23,7 +23,9 @@ REQ=r-rj-$ID
 printf 'hello \xc3\xa9t\xc3\xa9\r\n\033[1;32mgreen\033[0m\r\n' > "$T/text"
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3)' > "$T/bytes"
 head -c 300000 /dev/urandom > "$T/big"
-printf 'before\033]52;c;ZWNobyBQV05FRA==\007\033P$qm\033\\\033[6n\033[c\033[>c\033[21t\033]0;evil title\007after\r\n' > "$T/hostile"
+# CAN first: after 300 KB of random bytes the terminal (and the sanitizer)
+# may be inside a string sequence, which CAN ends, as a terminal does
+printf '\030before\033]52;c;ZWNobyBQV05FRA==\007\033P$qm\033\\\033[6n\033[c\033[>c\033[21t\033]0;evil title\007after\r\n' > "$T/hostile"
 printf '/usr/bin/printf\0%%s\\n\0it'"'"'s a\tb\0\xff\xfe' > "$T/argv"
 cat "$T/text" "$T/bytes" "$T/big" "$T/hostile" > "$T/expected"
 
