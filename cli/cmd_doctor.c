@@ -390,6 +390,19 @@ static bool rooted_exists(struct doctor *d, const char *path) {
 /* Per operator account: its login shell is the recorder (Debian's bash reads
  * ~/.bashrc before running a ForceCommand), no lingering user manager, and
  * cron and at refuse it. */
+
+/* cron.deny/at.deny: who may still plant a job (refused when it runs). */
+static void report_job_deny(struct doctor *d, const char *check, const char *tool,
+                            const char *cmd, const char *verb, bool have, const char *allowed) {
+        if (!have)
+                report(d, ST_SKIP, check, "%s is not installed", tool);
+        else if (allowed)
+                report(d, ST_WARN, check,
+                       "%s is allowed for: %s; pam_lockbox refuses their jobs when they run, but they can %s them: add each to /etc/%s.deny (or leave them out of /etc/%s.allow)",
+                       cmd, allowed, verb, tool, tool);
+        else
+                report(d, ST_OK, check, "%s.allow/%s.deny refuse every operator account", tool, tool);
+}
 static void check_operators(struct doctor *d) {
         _cleanup_(lb_strv_freep) char **ops = operator_accounts(d);
         _cleanup_free_ char *shells = NULL, *linger = NULL, *cron = NULL, *at = NULL;
@@ -434,22 +447,8 @@ static void check_operators(struct doctor *d) {
                        linger);
         else
                 report(d, ST_OK, "linger", "no operator account lingers (/var/lib/systemd/linger)");
-        if (!have_cron)
-                report(d, ST_SKIP, "cron-deny", "cron is not installed");
-        else if (cron)
-                report(d, ST_WARN, "cron-deny",
-                       "crontab is allowed for: %s; pam_lockbox refuses their jobs when they run, but they can plant them: add each to /etc/cron.deny (or leave them out of /etc/cron.allow)",
-                       cron);
-        else
-                report(d, ST_OK, "cron-deny", "cron.allow/cron.deny refuse every operator account");
-        if (!have_at)
-                report(d, ST_SKIP, "at-deny", "at is not installed");
-        else if (at)
-                report(d, ST_WARN, "at-deny",
-                       "at is allowed for: %s; pam_lockbox refuses their jobs when they run, but they can queue them: add each to /etc/at.deny (or leave them out of /etc/at.allow)",
-                       at);
-        else
-                report(d, ST_OK, "at-deny", "at.allow/at.deny refuse every operator account");
+        report_job_deny(d, "cron-deny", "cron", "crontab", "plant", have_cron, cron);
+        report_job_deny(d, "at-deny", "at", "at", "queue", have_at, at);
 }
 
 /* A polkit rule refusing operators org.freedesktop.login1.set-self-linger
